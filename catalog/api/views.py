@@ -1,0 +1,160 @@
+from django.conf import settings
+from django.utils.crypto import constant_time_compare
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api.filters import CategoryFilter, ProductFilter
+from catalog.api.serializers import (
+    CategorySerializer,
+    ProductDetailSerializer,
+    ProductListSerializer,
+    SupplierSerializer,
+)
+from catalog.ingest import ingest_products
+from catalog.models import Category, Product, Supplier, variant_stats
+from hub.api.errors import invalid
+from hub.api.filters import QueryFilterBackend
+from hub.api.lookups import get_by_uuid_or_404
+from hub.api.pagination import SkipLimitPagination
+from hub.api.permissions import IsStaff, IsStaffOrReadOnly
+
+MAX_INGEST_ITEMS = 5000
+
+
+class ProductList(generics.ListAPIView):
+    """Products with their variant aggregates; active ones unless `archived=true`."""
+
+    serializer_class = ProductListSerializer
+    pagination_class = SkipLimitPagination
+    filter_backends = [QueryFilterBackend]
+    filterset_class = ProductFilter
+    queryset = Product.objects.for_listing()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        stats = variant_stats([product.id for product in page])
+        data = ProductListSerializer(page, many=True, context={"stats": stats}).data
+        return self.get_paginated_response(data)
+
+
+def product_detail_queryset():
+    return Product.objects.select_related(
+        "supplier", "apparel_details", "print_details"
+    ).prefetch_related("variants__prices", "images", "options__attributes", "sizes")
+
+
+class ProductDetail(APIView):
+    @extend_schema(responses={200: ProductDetailSerializer})
+    def get(self, request, product_id):
+        product = get_by_uuid_or_404(product_detail_queryset(), product_id, "Product not found")
+        return Response(ProductDetailSerializer(product).data)
+
+
+class ProductArchiveToggle(APIView):
+    """POST archive or restore: idempotent, answers the product."""
+
+    permission_classes = [IsStaff]
+    archive = True
+
+    @extend_schema(request=None, responses={200: ProductDetailSerializer})
+    def post(self, request, product_id):
+        product = get_by_uuid_or_404(Product.objects.all(), product_id, "Product not found")
+        product.archive() if self.archive else product.restore()
+        product = product_detail_queryset().get(pk=product.pk)
+        return Response(ProductDetailSerializer(product).data)
+
+
+class SupplierHasProducts(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Supplier still has products"
+
+
+class SupplierViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
+                      mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    serializer_class = SupplierSerializer
+    pagination_class = SkipLimitPagination
+    permission_classes = [IsStaffOrReadOnly]
+    queryset = Supplier.objects.order_by("name", "id")
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_object(self):
+        obj = get_by_uuid_or_404(self.get_queryset(), self.kwargs["pk"], "Supplier not found")
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def perform_destroy(self, supplier):
+        count = supplier.products.count()
+        if count:
+            raise SupplierHasProducts(
+                f"Supplier has {count} products; delete or move them before the supplier"
+            )
+        supplier.delete()
+
+
+class CategoryList(generics.ListAPIView):
+    """Categories, flat, each with its parent_id (filter by supplier_id)."""
+
+    serializer_class = CategorySerializer
+    pagination_class = type("CategoryPagination", (SkipLimitPagination,), {"default_limit": 1000})
+    filter_backends = [QueryFilterBackend]
+    filterset_class = CategoryFilter
+    queryset = Category.objects.order_by("supplier_id", "path", "id")
+
+
+class IngestResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class HasIngestSecret(BasePermission):
+    def has_permission(self, request, view):
+        configured = settings.INGEST_SECRET
+        if not configured:
+            raise IngestNotConfigured()
+        given = request.headers.get("X-Ingest-Secret", "")
+        if not constant_time_compare(given, configured):
+            raise AuthenticationFailed("Invalid or missing X-Ingest-Secret")
+        return True
+
+
+class IngestNotConfigured(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Ingest is not configured on this hub (INGEST_SECRET is not set)"
+
+
+class IngestProducts(APIView):
+    """Canonical product payloads in, upserted by supplier_sku."""
+
+    authentication_classes = []
+    permission_classes = [HasIngestSecret]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request={"application/json": {"type": "array", "items": {"type": "object"}}},
+        responses={200: IngestResultSerializer},
+        parameters=[OpenApiParameter("X-Ingest-Secret", str, OpenApiParameter.HEADER,
+                                     required=True)],
+    )
+    def post(self, request, supplier_id):
+        supplier = get_by_uuid_or_404(Supplier.objects.all(), supplier_id, "Supplier not found")
+        if not isinstance(request.data, list):
+            raise invalid("body", "items", "Input should be a list of products", "list_type")
+        if len(request.data) > MAX_INGEST_ITEMS:
+            raise invalid(
+                "body", "items", f"List should have at most {MAX_INGEST_ITEMS} items",
+                "too_long",
+            )
+        return Response(ingest_products(supplier, request.data).as_response())
+
+    def get_authenticate_header(self, request):
+        # Without it a 401 would be turned into a 403.
+        return 'X-Ingest-Secret realm="api"'

@@ -1,0 +1,318 @@
+"""The one way products enter the catalog: bulk, batched, idempotent upserts.
+
+Every source (the ingest endpoint, the file command, integration syncs and imports)
+hands canonical payloads to `ingest_products`. Per batch, products whose content hash
+is unchanged are skipped without a write; the rest are upserted by natural key with their
+children in one transaction. A payload that fails validation, or a row the database
+refuses, is reported and skipped; the other items of the batch are still stored.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from catalog.models import (
+    CATEGORY_PATH_SEPARATOR,
+    ApparelDetails,
+    Category,
+    OptionAttribute,
+    PrintDetails,
+    PrintSize,
+    Product,
+    ProductImage,
+    ProductOption,
+    Variant,
+    VariantPrice,
+)
+from catalog.payload import PayloadError, content_hash, parse_product
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 200
+
+CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    variants: int = 0
+    errors: list = field(default_factory=list)
+    # supplier_sku -> created | updated | unchanged | failed
+    outcomes: dict = field(default_factory=dict)
+    changed_product_ids: list = field(default_factory=list)
+
+    @property
+    def processed(self):
+        return self.created + self.updated + self.unchanged + self.failed
+
+    def record(self, sku, outcome):
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if sku is not None:
+            self.outcomes[sku] = outcome
+
+    def fail(self, index, sku, errors):
+        self.record(sku, FAILED)
+        self.errors.append({"index": index, "supplier_sku": sku, "errors": errors})
+
+    def add(self, other):
+        for name in (CREATED, UPDATED, UNCHANGED, FAILED, "variants"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+        self.outcomes.update(other.outcomes)
+        self.changed_product_ids.extend(other.changed_product_ids)
+
+    def as_response(self):
+        return {
+            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+            "failed": self.failed, "errors": self.errors,
+        }
+
+
+def ingest_products(supplier, payloads, *, batch_size=DEFAULT_BATCH_SIZE, progress=None,
+                    is_filler=None):
+    """Ingest an iterable of raw payload dicts for one supplier.
+
+    `progress(result)` is called after each batch. `is_filler`, when not None, overrides
+    the payloads' own flag (imports of filler products set it).
+    """
+    ingest = _Ingest(supplier)
+    result = IngestResult()
+    items = iter(enumerate(payloads))
+    while batch := list(islice(items, batch_size)):
+        result.add(ingest.batch(batch, is_filler))
+        if progress:
+            progress(result)
+    return result
+
+
+class _Ingest:
+    def __init__(self, supplier):
+        self.supplier = supplier
+        self.categories = None  # path -> Category, read once when first needed
+
+    # -- batch ---------------------------------------------------------------------------
+
+    def batch(self, items, is_filler):
+        result = IngestResult()
+        parsed = {}
+        for index, raw in items:
+            sku = raw.get("supplier_sku") if isinstance(raw, dict) else None
+            sku = sku.strip() if isinstance(sku, str) else None
+            try:
+                product = parse_product(raw)
+            except PayloadError as exc:
+                result.fail(index, sku, exc.errors)
+                continue
+            if is_filler is not None:
+                product["is_filler"] = is_filler
+            if product["supplier_sku"] in parsed:
+                earlier, _ = parsed.pop(product["supplier_sku"])
+                result.fail(earlier, product["supplier_sku"], [{
+                    "loc": ["supplier_sku"], "type": "duplicate",
+                    "msg": "The same supplier_sku appears again later in this batch; "
+                           "the later item was used",
+                }])
+            parsed[product["supplier_sku"]] = (index, product)
+
+        existing = dict(
+            Product.objects.filter(supplier=self.supplier, supplier_sku__in=list(parsed))
+            .values_list("supplier_sku", "content_hash")
+        )
+        changed = []
+        for sku, (index, product) in parsed.items():
+            product["content_hash"] = content_hash(product)
+            if existing.get(sku) == product["content_hash"]:
+                result.record(sku, UNCHANGED)
+            else:
+                changed.append((index, product))
+        if not changed:
+            return result
+        try:
+            with transaction.atomic():
+                self.write(changed, existing, result)
+        except DatabaseError:
+            # Rare: a row the database refuses. Store the others one by one so the bad
+            # item is the only one lost, and name it.
+            logger.warning("Batch write failed; retrying %s items one by one", len(changed))
+            for index, product in changed:
+                try:
+                    with transaction.atomic():
+                        self.write([(index, product)], existing, result)
+                except DatabaseError as exc:
+                    result.fail(index, product["supplier_sku"], [
+                        {"loc": [], "msg": f"Could not be stored: {exc.__class__.__name__}",
+                         "type": "database_error"}
+                    ])
+        return result
+
+    def write(self, changed, existing, result):
+        now = timezone.now()
+        products = []
+        for _, data in changed:
+            category = self.category_for(data["category_path"])
+            products.append(Product(
+                supplier=self.supplier,
+                supplier_sku=data["supplier_sku"],
+                product_name=data["product_name"],
+                brand=data["brand"],
+                category=category,
+                category_name=category.name if category else None,
+                description=data["description"],
+                product_type=data["product_type"],
+                image_url=data["image_url"],
+                external_catalogue=data["external_catalogue"],
+                is_filler=data["is_filler"],
+                last_synced=now,
+                content_hash=data["content_hash"],
+            ))
+        Product.objects.bulk_create(
+            products, update_conflicts=True, unique_fields=["supplier", "supplier_sku"],
+            update_fields=[
+                "product_name", "brand", "category", "category_name", "description",
+                "product_type", "image_url", "external_catalogue", "is_filler", "last_synced",
+                "content_hash", "updated_at",
+            ],
+        )
+        ids = dict(
+            Product.objects.filter(
+                supplier=self.supplier, supplier_sku__in=[d["supplier_sku"] for _, d in changed]
+            ).values_list("supplier_sku", "id")
+        )
+        by_id = {ids[data["supplier_sku"]]: data for _, data in changed}
+        product_ids = list(by_id)
+
+        variant_ids = _upsert_children(
+            Variant, "product_id", "variant_key", product_ids,
+            [
+                Variant(product_id=pid, variant_key=v["variant_key"], sku=v["sku"],
+                        color=v["color"], size=v["size"], base_price=v["base_price"],
+                        inventory=v["inventory"], warehouse=v["warehouse"], sort_order=n)
+                for pid, data in by_id.items() for n, v in enumerate(data["variants"])
+            ],
+            ["sku", "color", "size", "base_price", "inventory", "warehouse", "sort_order",
+             "updated_at"],
+        )
+        VariantPrice.objects.filter(variant_id__in=list(variant_ids.values())).delete()
+        VariantPrice.objects.bulk_create([
+            VariantPrice(variant_id=variant_ids[(pid, v["variant_key"])], **price)
+            for pid, data in by_id.items() for v in data["variants"] for price in v["prices"]
+        ])
+        _upsert_children(
+            ProductImage, "product_id", "source_url", product_ids,
+            [
+                ProductImage(product_id=pid, source_url=i["url"], url=i["url"],
+                             image_type=i["image_type"], color=i["color"],
+                             sort_order=i["sort_order"], checksum=i["checksum"])
+                for pid, data in by_id.items() for i in data["images"]
+            ],
+            # `url` is left alone: it may point at a hosted copy of the source image.
+            ["image_type", "color", "sort_order", "checksum", "updated_at"],
+        )
+        option_ids = _upsert_children(
+            ProductOption, "product_id", "option_key", product_ids,
+            [
+                ProductOption(product_id=pid, option_key=o["option_key"], title=o["title"],
+                              options_type=o["options_type"], sort_order=o["sort_order"],
+                              master_option_id=o["master_option_id"], required=o["required"])
+                for pid, data in by_id.items() for o in data["options"]
+            ],
+            ["title", "options_type", "sort_order", "master_option_id", "required",
+             "updated_at"],
+        )
+        _upsert_children(
+            OptionAttribute, "option_id", "title", list(option_ids.values()),
+            [
+                OptionAttribute(option_id=option_ids[(pid, o["option_key"])], **a)
+                for pid, data in by_id.items() for o in data["options"] for a in o["attributes"]
+            ],
+            ["sort_order", "attribute_key", "master_attribute_id", "price", "setup_cost",
+             "multiplier", "updated_at"],
+        )
+        _upsert_children(
+            PrintSize, "product_id", "size_key", product_ids,
+            [
+                PrintSize(product_id=pid, sort_order=n, **s)
+                for pid, data in by_id.items() for n, s in enumerate(data["sizes"])
+            ],
+            ["width", "height", "unit", "label", "sku", "price", "weight", "attributes",
+             "sort_order", "updated_at"],
+        )
+        self.write_details(by_id)
+
+        for _, data in changed:
+            sku = data["supplier_sku"]
+            result.record(sku, UPDATED if sku in existing else CREATED)
+            result.variants += len(data["variants"]) or len(data["sizes"])
+        result.changed_product_ids.extend(product_ids)
+
+    def write_details(self, by_id):
+        apparel = {pid: d for pid, d in by_id.items() if d["product_type"] == "apparel"}
+        printed = {pid: d for pid, d in by_id.items() if d["product_type"] == "print"}
+        # A product whose type changed loses the details of its old type.
+        ApparelDetails.objects.filter(product_id__in=list(printed)).delete()
+        PrintDetails.objects.filter(product_id__in=list(apparel)).delete()
+        ApparelDetails.objects.bulk_create(
+            [ApparelDetails(product_id=pid, **(d["apparel_details"] or {}))
+             for pid, d in apparel.items()],
+            update_conflicts=True, unique_fields=["product"],
+            update_fields=["pricing_method", "raw_payload"],
+        )
+        PrintDetails.objects.bulk_create(
+            [PrintDetails(product_id=pid, **(d["print_details"] or {}))
+             for pid, d in printed.items()],
+            update_conflicts=True, unique_fields=["product"],
+            update_fields=["pricing_method", "min_width", "max_width", "min_height",
+                           "max_height", "size_unit", "base_price_per_sq_unit", "raw_payload"],
+        )
+
+    # -- categories ------------------------------------------------------------------------
+
+    def category_for(self, names):
+        """The category at the end of a path of names, creating missing levels."""
+        if self.categories is None:
+            self.categories = {
+                c.path: c for c in Category.objects.filter(supplier=self.supplier)
+            }
+        parent = None
+        for depth in range(1, len(names) + 1):
+            path = CATEGORY_PATH_SEPARATOR.join(names[:depth])
+            category = self.categories.get(path)
+            if category is None:
+                category, _ = Category.objects.get_or_create(
+                    supplier=self.supplier, path=path,
+                    defaults={"name": names[depth - 1], "parent": parent, "sort_order": 0},
+                )
+                self.categories[path] = category
+            parent = category
+        return parent
+
+
+def _upsert_children(model, parent_field, key_field, parent_ids, rows, update_fields):
+    """Upsert `rows` by (parent, key), delete the parents' other children.
+
+    Returns {(parent_id, key): id} for the rows kept.
+    """
+    if rows:
+        model.objects.bulk_create(
+            rows, update_conflicts=True, update_fields=update_fields,
+            unique_fields=[parent_field.removesuffix("_id"), key_field],
+        )
+    wanted = {(getattr(row, parent_field), getattr(row, key_field)) for row in rows}
+    kept, stale = {}, []
+    for pk, parent_id, key in model.objects.filter(
+        **{f"{parent_field}__in": parent_ids}
+    ).values_list("pk", parent_field, key_field):
+        if (parent_id, key) in wanted:
+            kept[(parent_id, key)] = pk
+        else:
+            stale.append(pk)
+    if stale:
+        model.objects.filter(pk__in=stale).delete()
+    return kept

@@ -1,0 +1,73 @@
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from hub.api.errors import invalid
+
+
+def query_int(request, name, default, *, minimum, maximum=None):
+    """Read an integer query parameter; out of range → 422, above `maximum` → capped."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(
+            "query", name, "Input should be a valid integer", "int_parsing"
+        ) from None
+    if value < minimum:
+        raise invalid(
+            "query", name, f"Input should be greater than or equal to {minimum}",
+            "greater_than_equal",
+        )
+    return min(value, maximum) if maximum is not None else value
+
+
+class SkipLimitPagination(BasePagination):
+    """`skip`/`limit` paging that answers the bare array the catalog spec shows."""
+
+    default_limit = 50
+    max_limit = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.skip = query_int(request, "skip", 0, minimum=0)
+        self.limit = query_int(
+            request, "limit", self.default_limit, minimum=1, maximum=self.max_limit
+        )
+        return list(queryset[self.skip : self.skip + self.limit])
+
+    def get_paginated_response(self, data):
+        return Response(data)
+
+    def get_paginated_response_schema(self, schema):
+        return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "skip", "in": "query", "required": False,
+             "schema": {"type": "integer", "default": 0, "minimum": 0}},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "default": self.default_limit, "minimum": 1,
+                        "maximum": self.max_limit}},
+        ]
+
+
+class DataCountPagination(SkipLimitPagination):
+    """`skip`/`limit` paging that answers `{"data": [...], "count": N}` (the /api/v1 shape)."""
+
+    default_limit = 100
+    max_limit = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.count = queryset.count()
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        return Response({"data": data, "count": self.count})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data", "count"],
+            "properties": {"data": schema, "count": {"type": "integer"}},
+        }

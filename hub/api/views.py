@@ -1,0 +1,82 @@
+from django.contrib.auth import authenticate
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub.api.tokens import issue_access_token
+from hub.celery import app as celery_app
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    grant_type = serializers.CharField(required=False, allow_blank=True)
+
+
+class AccessTokenSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField()
+
+
+class LoginView(APIView):
+    """OAuth2 password flow: a form or JSON body with username and password."""
+
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
+
+    @extend_schema(request=LoginSerializer, responses={200: AccessTokenSerializer},
+                   operation_id="login_access_token")
+    def post(self, request):
+        form = LoginSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = authenticate(
+            request, username=form.validated_data["username"],
+            password=form.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            return Response(
+                {"detail": "Incorrect username or password"}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response(issue_access_token(user))
+
+
+def database_status():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+def broker_status():
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+        return "ok"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
+
+
+@extend_schema(
+    responses={200: inline_serializer("Health", {
+        "status": serializers.CharField(), "database": serializers.CharField(),
+        "broker": serializers.CharField(),
+    })},
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([])
+def health(request):
+    checks = {"database": database_status(), "broker": broker_status()}
+    healthy = all(value == "ok" for value in checks.values())
+    return Response(
+        {"status": "ok" if healthy else "error", **checks},
+        status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+    )

@@ -1,0 +1,28 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from catalog.demo import load_demo_catalog
+
+
+class Command(BaseCommand):
+    help = "Load the demo catalog and (re)set the demo admin's password, printing it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--admin", default="admin", help="demo admin username")
+        parser.add_argument("--sandbox-url", default="http://127.0.0.1:8001",
+                            help="where the sandbox fakes run (demo integrations point there)")
+
+    def handle(self, admin, sandbox_url, **options):
+        supplier, result = load_demo_catalog()
+        self.stdout.write(
+            f"Demo catalog '{supplier.name}': {result.created} created, {result.updated} updated,"
+            f" {result.unchanged} unchanged."
+        )
+        password = secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username=admin)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        self.stdout.write(f"Demo admin: username {admin!r}, password {password!r}")

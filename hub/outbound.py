@@ -1,0 +1,184 @@
+"""The one guarded HTTP session for every outbound request of the hub.
+
+Every client (supplier systems, storefronts, image downloads) builds its session with
+`guarded_session()` so that timeouts, retries and the address guard are the same everywhere.
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
+
+DEFAULT_TIMEOUT = (5.0, 30.0)
+MAX_REDIRECTS = 5
+ALLOWED_SCHEMES = ("http", "https")
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+
+
+class OutboundBlocked(Exception):
+    """The hub refused to send a request to this URL."""
+
+
+class ResponseTooLarge(Exception):
+    """The response body is larger than the caller accepts."""
+
+
+def _safe_url(parts) -> str:
+    # Only scheme, host and port: user info, path and query may carry credentials.
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _is_public(ip) -> bool:
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return _is_public(ip.ipv4_mapped)
+        if ip.sixtofour:
+            return _is_public(ip.sixtofour)
+        if ip in NAT64_PREFIX:
+            return _is_public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    # is_global alone lets some multicast and reserved ranges through.
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def _allowed_hosts() -> tuple[set[str], list]:
+    entries = getattr(settings, "OUTBOUND_ALLOWED_HOSTS", None) or []
+    if isinstance(entries, str):
+        entries = entries.split(",")
+    names, networks = set(), []
+    for entry in entries:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            names.add(entry.rstrip("."))
+    return names, networks
+
+
+def _resolve(host: str, port: int) -> list:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise requests.ConnectionError(f"could not resolve host {host!r}: {exc}") from None
+    # Strip an IPv6 zone ("fe80::1%eth0") before parsing.
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+def check_url(url: str) -> None:
+    """Raise OutboundBlocked unless the hub may send a request to this URL.
+
+    An unresolvable host raises requests.ConnectionError, like any other network failure.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise OutboundBlocked(f"refused {scheme or '(no scheme)'}:// URL: only http and https")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise OutboundBlocked(f"refused {_safe_url(parts)}: no host")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        raise OutboundBlocked(f"refused {_safe_url(parts)}: invalid port") from None
+
+    names, networks = _allowed_hosts()
+    if host in names:
+        return
+    for ip in _resolve(host, port):
+        if ip.version == 6 and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if _is_public(ip) or any(ip in network for network in networks):
+            continue
+        raise OutboundBlocked(
+            f"refused {_safe_url(parts)}: {ip} is not a public address"
+            " (add it to OUTBOUND_ALLOWED_HOSTS to allow it)"
+        )
+
+
+class GuardedSession(requests.Session):
+    """A session that checks the address of every request and redirect hop before sending.
+
+    The host is resolved here and again when urllib3 connects, so a DNS answer that changes
+    in between (DNS rebinding) is not caught; addresses are not pinned.
+    """
+
+    def __init__(self, *, retries: int = 3, retry_post: bool = False):
+        super().__init__()
+        self.max_redirects = MAX_REDIRECTS
+        methods = Retry.DEFAULT_ALLOWED_METHODS
+        if retry_post:
+            methods = methods | {"POST"}
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            # A read error means the server may have acted on the request, and retrying a read
+            # timeout multiplies the wait; it is raised as requests.ReadTimeout instead.
+            read=False,
+            status=retries,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=methods,
+            backoff_factor=0.3,
+            backoff_jitter=0.3,
+            # Clients handle 429 and its Retry-After themselves.
+            respect_retry_after_header=False,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+
+    def send(self, request, **kwargs):
+        check_url(request.url)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = tuple(getattr(settings, "OUTBOUND_TIMEOUT", DEFAULT_TIMEOUT))
+        return super().send(request, **kwargs)
+
+
+def guarded_session(*, retries: int = 3, retry_post: bool = False) -> GuardedSession:
+    return GuardedSession(retries=retries, retry_post=retry_post)
+
+
+def fetch_bytes(
+    url: str, *, max_bytes: int, session=None, timeout=None
+) -> tuple[bytes, str | None]:
+    """GET a URL and return (body, content type), refusing bodies over max_bytes."""
+    own_session = session is None
+    if own_session:
+        session = guarded_session()
+    try:
+        with session.get(url, stream=True, timeout=timeout) as response:
+            response.raise_for_status()
+            where = _safe_url(urlsplit(response.url))
+            length = response.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_bytes:
+                raise ResponseTooLarge(
+                    f"{where}: Content-Length {length} is over the limit of {max_bytes} bytes"
+                )
+            body = bytearray()
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                body += chunk
+                if len(body) > max_bytes:
+                    raise ResponseTooLarge(f"{where}: body is over the limit of {max_bytes} bytes")
+            return bytes(body), response.headers.get("Content-Type")
+    finally:
+        if own_session:
+            session.close()

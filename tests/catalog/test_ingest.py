@@ -1,0 +1,180 @@
+import pytest
+
+from catalog.ingest import ingest_products
+from catalog.models import (
+    ApparelDetails,
+    Category,
+    OptionAttribute,
+    PrintSize,
+    Product,
+    ProductImage,
+    Variant,
+    VariantPrice,
+)
+from tests.factories import apparel_payload, print_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (Product, Variant, VariantPrice, ProductImage, OptionAttribute, PrintSize,
+                      Category)
+    }
+
+
+def test_it_creates_products_with_all_their_rows(supplier):
+    result = ingest_products(supplier, [apparel_payload("PC61"), print_payload("P1")])
+
+    assert (result.created, result.updated, result.unchanged, result.failed) == (2, 0, 0, 0)
+    tee = Product.objects.get(supplier_sku="PC61")
+    assert tee.variants.count() == 4
+    assert VariantPrice.objects.filter(variant__product=tee).count() == 8
+    assert tee.images.count() == 2
+    assert tee.image_url == "https://cdn.example.com/PC61/Natural.jpg"
+    assert tee.category.path == "Apparel / T-Shirts"
+    assert tee.category.parent.name == "Apparel"
+    assert tee.category_name == "T-Shirts"
+    assert tee.apparel_details.pricing_method == "tiered_variant"
+    poster = Product.objects.get(supplier_sku="P1")
+    assert [s.label for s in poster.sizes.all()] == ["12x18", "24x36"]
+    assert str(poster.print_details.base_price_per_sq_unit) == "0.1200"
+
+
+def test_a_second_ingest_changes_nothing(supplier):
+    payloads = [apparel_payload("PC61"), print_payload("P1")]
+    ingest_products(supplier, payloads)
+    before = row_counts()
+    ids = set(Variant.objects.values_list("id", flat=True))
+
+    result = ingest_products(supplier, payloads)
+
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
+    assert row_counts() == before
+    assert set(Variant.objects.values_list("id", flat=True)) == ids
+
+
+def test_it_skips_unchanged_products_without_writing(supplier, django_assert_num_queries):
+    payloads = [apparel_payload(f"SKU{n}") for n in range(5)]
+    ingest_products(supplier, payloads)
+
+    # One read of the stored hashes; no writes at all.
+    with django_assert_num_queries(1):
+        result = ingest_products(supplier, payloads)
+    assert result.unchanged == 5
+
+
+def test_variants_without_a_size_stay_one_variant_across_ingests(supplier):
+    payload = apparel_payload("TOTE", sizes=(None,), colors=("Natural",))
+    payload["variants"][0]["sku"] = None
+    ingest_products(supplier, [payload])
+    payload["product_name"] = "Tote, renamed"
+    result = ingest_products(supplier, [payload])
+
+    assert result.updated == 1
+    variant = Variant.objects.get(product__supplier_sku="TOTE")
+    assert (variant.color, variant.size, variant.sku) == ("Natural", None, None)
+
+
+def test_a_changed_product_is_updated_in_place(supplier):
+    ingest_products(supplier, [apparel_payload("PC61")])
+    variant_ids = set(Variant.objects.values_list("id", flat=True))
+    product_id = Product.objects.get().id
+
+    changed = apparel_payload("PC61", name="Essential Tee v2", price="5.00", sizes=("S",))
+    result = ingest_products(supplier, [changed])
+
+    assert result.updated == 1
+    product = Product.objects.get()
+    assert product.id == product_id
+    assert product.product_name == "Essential Tee v2"
+    # The M variants are gone, the S variants kept their ids, prices were replaced.
+    assert set(product.variants.values_list("size", flat=True)) == {"S"}
+    assert set(product.variants.values_list("id", flat=True)) < variant_ids
+    assert {str(p) for p in product.variants.values_list("base_price", flat=True)} == {"5.0000"}
+    assert VariantPrice.objects.filter(variant__product=product).count() == 4
+
+
+def test_a_hosted_image_url_survives_a_reingest(supplier):
+    payload = apparel_payload("PC61")
+    ingest_products(supplier, [payload])
+    image = ProductImage.objects.get(color="Natural")
+    image.supplier_image_url = image.url
+    image.url = "https://hosted.example.com/natural.webp"
+    image.save()
+
+    payload["description"] = "Changed"
+    ingest_products(supplier, [payload])
+
+    image.refresh_from_db()
+    assert image.url == "https://hosted.example.com/natural.webp"
+    assert ProductImage.objects.filter(product__supplier_sku="PC61").count() == 2
+
+
+def test_a_bad_item_is_reported_and_the_rest_of_the_batch_is_stored(supplier):
+    ingest_products(supplier, [apparel_payload("KEEP")])
+    bad = apparel_payload("BAD")
+    bad["product_type"] = "mug"
+    bad["variants"][0]["base_price"] = "cheap"
+
+    result = ingest_products(supplier, [apparel_payload("NEW"), bad, apparel_payload("NEW2")])
+
+    assert (result.created, result.failed) == (2, 1)
+    assert result.errors[0]["index"] == 1
+    assert result.errors[0]["supplier_sku"] == "BAD"
+    locs = [e["loc"] for e in result.errors[0]["errors"]]
+    assert ["product_type"] in locs
+    assert ["variants", 0, "base_price"] in locs
+    assert set(Product.objects.values_list("supplier_sku", flat=True)) == {"KEEP", "NEW", "NEW2"}
+
+
+def test_duplicate_variants_in_one_product_are_refused(supplier):
+    payload = apparel_payload("DUP", colors=("Natural",), sizes=("S",))
+    payload["variants"].append(dict(payload["variants"][0]))
+
+    result = ingest_products(supplier, [payload])
+
+    assert result.failed == 1
+    assert result.errors[0]["errors"][0]["type"] == "duplicate"
+    assert not Product.objects.exists()
+
+
+def test_the_same_sku_twice_in_a_batch_keeps_the_later_item(supplier):
+    result = ingest_products(
+        supplier, [apparel_payload("TWICE", name="First"), apparel_payload("TWICE", name="Second")]
+    )
+
+    assert (result.created, result.failed) == (1, 1)
+    assert Product.objects.get().product_name == "Second"
+
+
+def test_it_works_in_batches_and_reports_progress(supplier):
+    seen = []
+    result = ingest_products(
+        supplier, (apparel_payload(f"B{n}") for n in range(7)), batch_size=3,
+        progress=lambda r: seen.append(r.processed),
+    )
+
+    assert result.created == 7
+    assert seen == [3, 6, 7]
+
+
+def test_categories_are_reused_across_products(supplier):
+    ingest_products(supplier, [apparel_payload("A"), apparel_payload("B"),
+                               apparel_payload("C", category=("Apparel", "Hoodies"))])
+
+    assert sorted(Category.objects.values_list("path", flat=True)) == [
+        "Apparel", "Apparel / Hoodies", "Apparel / T-Shirts",
+    ]
+
+
+def test_a_product_that_changes_type_loses_its_old_details(supplier):
+    ingest_products(supplier, [apparel_payload("X")])
+    ingest_products(supplier, [print_payload("X")])
+
+    product = Product.objects.get()
+    assert product.product_type == "print"
+    assert not ApparelDetails.objects.filter(product=product).exists()
+    assert product.print_details.size_unit == "in"
+    assert not product.variants.exists()

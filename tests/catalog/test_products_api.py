@@ -1,0 +1,244 @@
+import uuid
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.ingest import ingest_products
+from catalog.models import Category, Product, Supplier
+from pushes.models import Customer, PushLog
+from tests.factories import apparel_payload, print_payload
+
+pytestmark = pytest.mark.django_db
+
+LIST_FIELDS = {
+    "id", "supplier_id", "supplier_name", "supplier_sku", "product_name", "brand", "category",
+    "category_id", "product_type", "image_url", "ops_product_id", "external_catalogue",
+    "variant_count", "price_min", "price_max", "total_inventory", "archived_at",
+}
+DETAIL_FIELDS = {
+    "id", "supplier_id", "supplier_name", "supplier_has_decoration_overlay", "supplier_sku",
+    "product_name", "brand", "category", "category_id", "description", "product_type",
+    "image_url", "ops_product_id", "external_catalogue", "last_synced", "archived_at",
+    "variants", "images", "images_by_color", "options", "apparel_details", "print_details",
+    "sizes",
+}
+
+
+@pytest.fixture
+def catalog(supplier):
+    other = Supplier.objects.create(name="Other Mills")
+    ingest_products(supplier, [
+        apparel_payload("PC61", name="Essential Tee", brand="Port & Company"),
+        apparel_payload("PC90H", name="Hooded Sweatshirt", brand="Port & Company",
+                        category=("Apparel", "Fleece", "Hoodies"), price="12.50"),
+        print_payload("BAN1", name="Vinyl Banner", category=("Print", "Banners")),
+    ])
+    ingest_products(other, [apparel_payload("G500", name="Heavy Cotton Tee", brand="Gildan")])
+    return supplier
+
+
+def skus(response):
+    return [item["supplier_sku"] for item in response.json()]
+
+
+def test_it_lists_products_with_exactly_the_documented_fields(api, catalog):
+    response = api.get("/api/products")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [p["product_name"] for p in body] == [
+        "Essential Tee", "Heavy Cotton Tee", "Hooded Sweatshirt", "Vinyl Banner",
+    ]
+    assert set(body[0]) == LIST_FIELDS
+    tee = body[0]
+    assert tee["supplier_name"] == "SanMar"
+    assert tee["supplier_id"] == str(catalog.id)
+    assert tee["category"] == "T-Shirts"
+    assert tee["variant_count"] == 4
+    assert tee["price_min"] == 4.58 and tee["price_max"] == 4.58
+    assert tee["total_inventory"] == 400
+    assert tee["archived_at"] is None
+    banner = body[3]
+    assert (banner["variant_count"], banner["price_min"], banner["total_inventory"]) == (0, None, 0)
+
+
+def test_it_filters_by_supplier_brand_and_search(api, catalog):
+    assert skus(api.get(f"/api/products?supplier_id={catalog.id}")) == ["PC61", "PC90H", "BAN1"]
+    assert skus(api.get("/api/products?brand=Gildan")) == ["G500"]
+    assert skus(api.get("/api/products?brand=gildan")) == []
+    assert skus(api.get("/api/products?search=tEe")) == ["PC61", "G500"]
+    assert skus(api.get("/api/products?search=pc9")) == ["PC90H"]
+    assert skus(api.get("/api/products?search=port %26")) == ["PC61", "PC90H"]
+
+
+def test_the_category_filter_includes_every_descendant(api, catalog):
+    apparel = Category.objects.get(supplier=catalog, path="Apparel")
+    fleece = Category.objects.get(supplier=catalog, path="Apparel / Fleece")
+
+    assert skus(api.get(f"/api/products?category_id={apparel.id}")) == ["PC61", "PC90H"]
+    assert skus(api.get(f"/api/products?category_id={fleece.id}")) == ["PC90H"]
+    assert skus(api.get(f"/api/products?category_id={uuid.uuid4()}")) == []
+
+
+def test_the_customer_filter_lists_products_pushed_to_that_customer(api, catalog):
+    customer = Customer.objects.create(name="Acme")
+    other = Customer.objects.create(name="Globex")
+    tee = Product.objects.get(supplier_sku="PC61")
+    PushLog.objects.create(customer=customer, product=tee, status="pushed")
+    PushLog.objects.create(customer=customer, product=tee, status="failed", error="boom")
+    PushLog.objects.create(customer=other, product=Product.objects.get(supplier_sku="BAN1"),
+                           status="pushed")
+
+    assert skus(api.get(f"/api/products?customer_id={customer.id}")) == ["PC61"]
+
+
+def test_archived_products_are_hidden_unless_asked_for(api, staff_api, catalog):
+    tee = Product.objects.get(supplier_sku="PC61")
+    assert staff_api.post(f"/api/products/{tee.id}/archive").status_code == 200
+
+    assert "PC61" not in skus(api.get("/api/products"))
+    assert "PC61" not in skus(api.get("/api/products?archived=false"))
+    assert skus(api.get("/api/products?archived=true")) == ["PC61"]
+
+
+def test_skip_and_limit_page_through_a_stable_order(api, catalog):
+    first = skus(api.get("/api/products?limit=2"))
+    second = skus(api.get("/api/products?skip=2&limit=2"))
+
+    assert first + second == skus(api.get("/api/products"))
+    assert len(set(first + second)) == 4
+
+
+def test_limit_is_capped_at_one_thousand(api, supplier):
+    ingest_products(supplier, [
+        {"supplier_sku": f"S{n:04}", "product_name": f"P{n:04}", "product_type": "print"}
+        for n in range(1005)
+    ])
+
+    assert len(api.get("/api/products?limit=5000").json()) == 1000
+    assert len(api.get("/api/products").json()) == 50
+
+
+@pytest.mark.parametrize("query, field", [
+    ("limit=-1", "limit"), ("limit=0", "limit"), ("limit=abc", "limit"), ("skip=-5", "skip"),
+    ("skip=x", "skip"), ("supplier_id=not-a-uuid", "supplier_id"),
+    ("category_id=123", "category_id"), ("customer_id=zz", "customer_id"),
+    ("archived=maybe", "archived"),
+])
+def test_bad_query_values_are_422_naming_the_parameter(api, query, field):
+    response = api.get(f"/api/products?{query}")
+
+    assert response.status_code == 422
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["query", field]
+    assert error["msg"] and error["type"]
+
+
+def test_the_detail_has_exactly_the_documented_fields(api, catalog):
+    tee = Product.objects.get(supplier_sku="PC61")
+
+    body = api.get(f"/api/products/{tee.id}").json()
+
+    assert set(body) == DETAIL_FIELDS
+    assert body["supplier_has_decoration_overlay"] is False
+    variant = body["variants"][0]
+    assert set(variant) == {"id", "color", "size", "sku", "base_price", "inventory", "warehouse",
+                            "prices"}
+    assert variant["base_price"] == 4.58
+    assert variant["prices"] == [
+        {"price_type": "Net", "quantity_min": 1, "quantity_max": 11, "price": "4.58"},
+        {"price_type": "Net", "quantity_min": 12, "quantity_max": None, "price": "4.18"},
+    ]
+    assert set(body["images"][0]) == {"id", "url", "supplier_image_url", "image_type", "color",
+                                      "sort_order", "checksum"}
+    assert set(body["images_by_color"]) == {"natural", "black"}
+    assert body["images_by_color"]["black"][0]["color"] == "Black"
+    option = body["options"][0]
+    assert option["option_key"] == "imprint_location"
+    assert [a["title"] for a in option["attributes"]] == ["Left Chest", "Full Back"]
+    assert option["attributes"][1]["price"] == 1.5
+    assert body["apparel_details"] == {"pricing_method": "tiered_variant", "raw_payload": None}
+    assert body["print_details"] is None
+    assert body["sizes"] == []
+
+
+def test_a_print_product_has_print_details_and_sizes(api, catalog):
+    banner = Product.objects.get(supplier_sku="BAN1")
+
+    body = api.get(f"/api/products/{banner.id}").json()
+
+    assert body["apparel_details"] is None
+    assert body["print_details"] == {
+        "pricing_method": "formula", "min_width": 8.0, "max_width": 48.0, "min_height": 10.0,
+        "max_height": 72.0, "size_unit": "in", "base_price_per_sq_unit": 0.12,
+    }
+    assert body["sizes"] == [
+        {"width": 12.0, "height": 18.0, "unit": "in", "label": "12x18"},
+        {"width": 24.0, "height": 36.0, "unit": "in", "label": "24x36"},
+    ]
+
+
+@pytest.mark.parametrize("product_id", ["not-a-uuid", str(uuid.uuid4()), "123"])
+def test_an_unknown_or_malformed_id_is_product_not_found(api, staff_api, product_id):
+    for response in (api.get(f"/api/products/{product_id}"),
+                     staff_api.post(f"/api/products/{product_id}/archive"),
+                     staff_api.post(f"/api/products/{product_id}/restore")):
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Product not found"}
+
+
+def test_archive_and_restore_are_idempotent_and_return_the_product(staff_api, catalog):
+    tee = Product.objects.get(supplier_sku="PC61")
+
+    first = staff_api.post(f"/api/products/{tee.id}/archive").json()
+    second = staff_api.post(f"/api/products/{tee.id}/archive").json()
+    assert first["archived_at"] is not None
+    assert second["archived_at"] == first["archived_at"]
+    assert set(second) == DETAIL_FIELDS
+
+    restored = staff_api.post(f"/api/products/{tee.id}/restore")
+    assert restored.status_code == 200 and restored.json()["archived_at"] is None
+    assert staff_api.post(f"/api/products/{tee.id}/restore").json()["archived_at"] is None
+
+
+def test_only_staff_may_archive(api, catalog):
+    tee = Product.objects.get(supplier_sku="PC61")
+
+    response = api.post(f"/api/products/{tee.id}/archive")
+
+    assert response.status_code == 403
+    assert Product.objects.get(pk=tee.pk).archived_at is None
+
+
+@pytest.mark.parametrize("path", ["/api/products", "/api/categories", "/api/suppliers"])
+def test_the_catalog_needs_a_token(anonymous_api, path):
+    response = anonymous_api.get(path)
+
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+def test_the_list_uses_the_same_few_queries_whatever_the_limit(api, supplier):
+    ingest_products(supplier, [apparel_payload(f"Q{n}") for n in range(60)])
+    counts = []
+    for limit in (5, 60):
+        with CaptureQueriesContext(connection) as ctx:
+            assert len(api.get(f"/api/products?limit={limit}").json()) == limit
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1] <= 4
+
+
+def test_the_detail_uses_the_same_queries_whatever_the_variant_count(api, supplier):
+    ingest_products(supplier, [
+        apparel_payload("SMALL", colors=("Red",), sizes=("S",)),
+        apparel_payload("LARGE", colors=("Red", "Blue", "Green", "Black"),
+                        sizes=("S", "M", "L", "XL", "2XL")),
+    ])
+    counts = []
+    for sku in ("SMALL", "LARGE"):
+        product = Product.objects.get(supplier_sku=sku)
+        with CaptureQueriesContext(connection) as ctx:
+            api.get(f"/api/products/{product.id}")
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

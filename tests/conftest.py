@@ -1,0 +1,53 @@
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from catalog.models import Supplier
+from hub.api.tokens import issue_access_token
+from sandbox.testing import RunningSandbox
+
+
+def client_for(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token(user)['access_token']}")
+    return client
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("reader", password="reader-password-1")
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user(
+        "staff", password="staff-password-1", is_staff=True
+    )
+
+
+@pytest.fixture
+def api(user):
+    """An API client signed in as a regular user."""
+    return client_for(user)
+
+
+@pytest.fixture
+def staff_api(staff_user):
+    return client_for(staff_user)
+
+
+@pytest.fixture
+def anonymous_api():
+    return APIClient()
+
+
+@pytest.fixture
+def supplier(db):
+    return Supplier.objects.create(name="SanMar")
+
+
+@pytest.fixture
+def sandbox():
+    """The sandbox fakes served over real HTTP on a free loopback port."""
+    with RunningSandbox(catalog_size=40) as running:
+        yield running

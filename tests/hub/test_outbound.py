@@ -1,0 +1,292 @@
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+
+from hub.outbound import (
+    OutboundBlocked,
+    ResponseTooLarge,
+    check_url,
+    fetch_bytes,
+    guarded_session,
+)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        self.server.hits[self.path] = self.server.hits.get(self.path, 0) + 1
+        getattr(self, "route_" + self.path.strip("/").replace("-", "_"), self.not_found)()
+
+    do_POST = do_GET
+
+    def reply(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for name, value in (headers or {"Content-Length": str(len(body))}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def not_found(self):
+        self.reply(404, b"not found")
+
+    def route_ok(self):
+        self.reply(200, b"hello", {"Content-Type": "text/plain", "Content-Length": "5"})
+
+    def route_redirect_private(self):
+        self.reply(302, headers={"Location": "http://10.0.0.1/", "Content-Length": "0"})
+
+    def route_redirect_loop(self):
+        self.reply(302, headers={"Location": "/redirect-loop", "Content-Length": "0"})
+
+    def route_slow(self):
+        time.sleep(0.5)
+        self.reply(200, b"late")
+
+    def route_big_with_length(self):
+        self.reply(200, b"x" * 1000)
+
+    def route_endless(self):
+        # No Content-Length: the body runs until the connection closes.
+        self.send_response(200)
+        self.end_headers()
+        try:
+            for _ in range(1000):
+                self.wfile.write(b"x" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def route_flaky(self):
+        if self.server.hits[self.path] <= 2:
+            self.reply(503, b"busy")
+        else:
+            self.reply(200, b"finally")
+
+    def route_unavailable(self):
+        self.reply(503, b"busy")
+
+    def route_too_many(self):
+        self.reply(429, b"slow down", {"Retry-After": "0", "Content-Length": "9"})
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.hits = {}
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
+@pytest.fixture
+def allow_nothing(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = []
+
+
+def fake_dns(monkeypatch, *addresses):
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def test_an_allowed_loopback_server_can_be_reached(server, allow_loopback):
+    response = guarded_session().get(server.url + "/ok")
+
+    assert response.status_code == 200
+    assert response.text == "hello"
+
+
+def test_loopback_is_refused_when_it_is_not_allowed(server, allow_nothing):
+    with pytest.raises(OutboundBlocked, match="127.0.0.1"):
+        guarded_session().get(server.url + "/ok")
+
+    assert server.hits == {}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/",
+        "http://192.168.1.10:8080/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://[fe80::1]/",
+        "http://0.0.0.0/",
+        "http://224.0.0.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://[2002:7f00:1::]/",
+        "http://[64:ff9b::a00:1]/",
+        "http://localhost/",
+    ],
+)
+def test_non_public_addresses_are_refused(url, allow_nothing):
+    with pytest.raises(OutboundBlocked, match="not a public address"):
+        guarded_session().get(url)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/file", "gopher://x/"])
+def test_schemes_other_than_http_and_https_are_refused(url, allow_nothing):
+    with pytest.raises(OutboundBlocked, match="only http and https"):
+        guarded_session().get(url)
+
+
+def test_a_public_address_passes_the_check(allow_nothing):
+    check_url("https://93.184.216.34/path")
+    check_url("http://[2606:4700:4700::1111]/")
+
+
+def test_a_host_is_refused_when_any_of_its_addresses_is_private(monkeypatch, allow_nothing):
+    fake_dns(monkeypatch, "93.184.216.34", "10.1.2.3")
+
+    with pytest.raises(OutboundBlocked, match="10.1.2.3"):
+        check_url("https://supplier.example/")
+
+
+def test_allowed_networks_let_private_addresses_through(monkeypatch, settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["10.0.0.0/8"]
+
+    check_url("http://10.9.9.9/")
+    with pytest.raises(OutboundBlocked):
+        check_url("http://192.168.0.1/")
+
+    fake_dns(monkeypatch, "10.1.2.3", "10.200.0.1")
+    check_url("https://supplier.internal/")
+    fake_dns(monkeypatch, "10.1.2.3", "192.168.0.1")
+    with pytest.raises(OutboundBlocked, match="192.168.0.1"):
+        check_url("https://supplier.internal/")
+
+
+def test_an_allowed_host_name_is_not_resolved(monkeypatch, settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["supplier.internal"]
+    fake_dns(monkeypatch, "10.1.2.3")
+
+    check_url("http://Supplier.Internal:8080/")
+    with pytest.raises(OutboundBlocked):
+        check_url("http://other.internal/")
+
+
+def test_an_unresolvable_host_raises_a_connection_error(monkeypatch, allow_nothing):
+    def getaddrinfo(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+    with pytest.raises(requests.ConnectionError, match="could not resolve"):
+        guarded_session().get("https://nowhere.example/")
+
+
+def test_the_refusal_message_leaves_out_credentials_and_query(allow_nothing):
+    with pytest.raises(OutboundBlocked) as caught:
+        guarded_session().get("http://user:hunter2@10.0.0.1:8080/token/abc?key=s3cret")
+
+    message = str(caught.value)
+    assert "10.0.0.1:8080" in message
+    for secret in ("user", "hunter2", "abc", "s3cret"):
+        assert secret not in message
+
+
+def test_a_redirect_to_a_private_address_is_refused(server, allow_loopback):
+    with pytest.raises(OutboundBlocked, match="10.0.0.1"):
+        guarded_session().get(server.url + "/redirect-private")
+
+    assert server.hits == {"/redirect-private": 1}
+
+
+def test_redirects_stop_after_five_hops(server, allow_loopback):
+    with pytest.raises(requests.TooManyRedirects):
+        guarded_session().get(server.url + "/redirect-loop")
+
+    assert server.hits["/redirect-loop"] == 6
+
+
+def test_the_default_timeout_applies_when_the_caller_passes_none(server, allow_loopback, settings):
+    settings.OUTBOUND_TIMEOUT = (1.0, 0.1)
+
+    with pytest.raises(requests.Timeout):
+        guarded_session().get(server.url + "/slow")
+
+
+def test_a_timeout_from_the_caller_wins_over_the_default(server, allow_loopback, settings):
+    settings.OUTBOUND_TIMEOUT = (1.0, 0.1)
+
+    response = guarded_session().get(server.url + "/slow", timeout=5)
+
+    assert response.text == "late"
+
+
+def test_a_get_is_retried_on_503_until_it_succeeds(server, allow_loopback):
+    response = guarded_session(retries=3).get(server.url + "/flaky")
+
+    assert response.status_code == 200
+    assert server.hits["/flaky"] == 3
+
+
+def test_the_last_response_is_returned_when_retries_run_out(server, allow_loopback):
+    response = guarded_session(retries=1).get(server.url + "/unavailable")
+
+    assert response.status_code == 503
+    assert server.hits["/unavailable"] == 2
+
+
+def test_a_post_is_not_retried_by_default(server, allow_loopback):
+    response = guarded_session(retries=3).post(server.url + "/unavailable", data=b"order")
+
+    assert response.status_code == 503
+    assert server.hits["/unavailable"] == 1
+
+
+def test_a_post_is_retried_when_asked(server, allow_loopback):
+    response = guarded_session(retries=1, retry_post=True).post(server.url + "/unavailable")
+
+    assert response.status_code == 503
+    assert server.hits["/unavailable"] == 2
+
+
+def test_429_is_left_to_the_client(server, allow_loopback):
+    response = guarded_session(retries=3).get(server.url + "/too-many")
+
+    assert response.status_code == 429
+    assert server.hits["/too-many"] == 1
+
+
+def test_fetch_bytes_returns_the_body_and_content_type(server, allow_loopback):
+    assert fetch_bytes(server.url + "/ok", max_bytes=5) == (b"hello", "text/plain")
+
+
+def test_fetch_bytes_refuses_a_content_length_over_the_limit(server, allow_loopback):
+    with pytest.raises(ResponseTooLarge, match="Content-Length 1000"):
+        fetch_bytes(server.url + "/big-with-length", max_bytes=100)
+
+
+def test_fetch_bytes_stops_reading_a_body_without_length_over_the_limit(server, allow_loopback):
+    with pytest.raises(ResponseTooLarge, match="over the limit of 100000 bytes"):
+        fetch_bytes(server.url + "/endless", max_bytes=100_000)
+
+
+def test_fetch_bytes_raises_on_an_error_status(server, allow_loopback):
+    with pytest.raises(requests.HTTPError):
+        fetch_bytes(server.url + "/missing", max_bytes=100)
+
+
+def test_fetch_bytes_uses_the_guard_too(server, allow_nothing):
+    with pytest.raises(OutboundBlocked):
+        fetch_bytes(server.url + "/ok", max_bytes=100)
