@@ -121,12 +121,16 @@ class _Ingest:
                 }])
             parsed[product["supplier_sku"]] = (index, product)
 
-        existing = dict(
+        stored = {
+            sku: (hash_, filler) for sku, hash_, filler in
             Product.objects.filter(supplier=self.supplier, supplier_sku__in=list(parsed))
-            .values_list("supplier_sku", "content_hash")
-        )
+            .values_list("supplier_sku", "content_hash", "is_filler")
+        }
+        existing = {sku: hash_ for sku, (hash_, _) in stored.items()}
         changed = []
         for sku, (index, product) in parsed.items():
+            if product["is_filler"] is None:
+                product["is_filler"] = stored[sku][1] if sku in stored else False
             product["content_hash"] = content_hash(product)
             if existing.get(sku) == product["content_hash"]:
                 result.record(sku, UNCHANGED)

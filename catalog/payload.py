@@ -279,7 +279,8 @@ def parse_product(data):
         "product_type": product_type,
         "image_url": check.string(data, "image_url", (), max_length=2000),
         "external_catalogue": check.string(data, "external_catalogue", ()),
-        "is_filler": check.boolean(data, "is_filler", ()),
+        # None: keep what the catalog has (a sync does not know which products are fillers).
+        "is_filler": check.boolean(data, "is_filler", (), default=None),
         "variants": _each(check, data, "variants", _variant),
         "images": _each(check, data, "images", _image),
         "options": _each(check, data, "options", _option),

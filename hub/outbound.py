@@ -134,7 +134,7 @@ class GuardedSession(requests.Session):
             # timeout multiplies the wait; it is raised as requests.ReadTimeout instead.
             read=False,
             status=retries,
-            status_forcelist=(502, 503, 504),
+            status_forcelist=(500, 502, 503, 504),
             allowed_methods=methods,
             backoff_factor=0.3,
             backoff_jitter=0.3,

@@ -99,6 +99,7 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "hub.User"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -211,6 +212,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-syncs": {"task": "integrations.tasks.sweep_stale_syncs", "schedule": 60.0},
+}
+# A running sync or import whose progress has not moved for this long is taken as dead.
+SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 600, minimum=30)
+DEFAULT_SYNC_INTERVAL_MINUTES = env_int("DEFAULT_SYNC_INTERVAL_MINUTES", 360, minimum=1)
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True

@@ -1,0 +1,197 @@
+"""External integrations: who owns them, their type-specific settings, their sync state.
+
+`Integration` holds what every type shares (owner, organization, name, base URL, the
+supplier it feeds, sync state, schedule). Each type adds its own settings and encrypted
+credentials in a child table (multi-table inheritance), so one query lists them all and
+each type keeps real columns.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from hub.secrets import EncryptedTextField
+
+
+class Organization(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=255, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="organizations", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class IntegrationType(models.TextChoices):
+    OVS = "ovs", "OVS"
+
+
+class SyncStatus(models.TextChoices):
+    IDLE = "idle", "Idle"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    ERROR = "error", "Error"
+
+
+class IntegrationQuerySet(models.QuerySet):
+    def accessible_to(self, user):
+        """What this user may open: their own, their organizations', or all for superusers."""
+        if user.is_superuser:
+            return self
+        return self.filter(Q(user=user) | Q(organization__members=user)).distinct()
+
+
+class Integration(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    name = models.CharField(max_length=255)
+    integration_type = models.CharField(
+        max_length=32, choices=IntegrationType.choices, editable=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integrations"
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="integrations",
+    )
+    base_url = models.CharField(max_length=255)
+    # The catalog supplier this integration's products land in (source integrations).
+    supplier = models.OneToOneField(
+        "catalog.Supplier", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="integration",
+    )
+    schedule = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="integration", editable=False,
+    )
+
+    # Sync state, as the sync status endpoint shows it.
+    sync_status = models.CharField(
+        max_length=16, choices=SyncStatus.choices, default=SyncStatus.IDLE, editable=False
+    )
+    last_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_successful_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    total_products_synced = models.PositiveIntegerField(default=0, editable=False)
+    total_products_updated = models.PositiveIntegerField(default=0, editable=False)
+    total_products_skipped = models.PositiveIntegerField(default=0, editable=False)
+    last_sync_stats = models.JSONField(default=dict, blank=True, editable=False)
+    last_error_message = models.TextField(null=True, blank=True, editable=False)
+    # The run that holds the claim, and its heartbeat: a run whose heartbeat stops is
+    # found by the sweeper and marked as failed.
+    sync_run_id = models.UUIDField(null=True, blank=True, editable=False)
+    sync_full = models.BooleanField(default=False, editable=False)
+    sync_heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_processed = models.PositiveIntegerField(default=0, editable=False)
+    sync_total = models.PositiveIntegerField(null=True, blank=True, editable=False)
+
+    objects = IntegrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["sync_status", "sync_heartbeat_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_integration_type_display()})"
+
+    @property
+    def sync_progress(self):
+        """Percent done of the running (or last) sync, when its total is known."""
+        if not self.sync_total:
+            return 100 if self.sync_status == SyncStatus.COMPLETED else 0
+        return min(100, round(100 * self.sync_processed / self.sync_total))
+
+    def typed(self):
+        """This integration as its type's model (OVSIntegration, ...)."""
+        model = INTEGRATION_MODELS[self.integration_type]
+        if isinstance(self, model):
+            return self
+        return getattr(self, model._meta.model_name)
+
+    def source(self):
+        """The object that reads this integration's products (see integrations/sources.py)."""
+        raise NotImplementedError(f"{self.integration_type} integrations are not a source")
+
+
+class OVSIntegration(Integration):
+    username = models.CharField(max_length=255)
+    password = EncryptedTextField()
+    push_service_base_url = models.CharField(max_length=500, null=True, blank=True)
+    push_service_api_key = EncryptedTextField(null=True, blank=True)
+    push_products = models.BooleanField(default=False)
+    # Managed by the client: the OVS access token and when it expires.
+    token = EncryptedTextField(null=True, blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "OVS integration"
+
+    def save(self, *args, **kwargs):
+        self.integration_type = IntegrationType.OVS
+        super().save(*args, **kwargs)
+
+    def source(self):
+        from integrations.ovs.source import OVSSource
+
+        return OVSSource(self)
+
+
+INTEGRATION_MODELS = {IntegrationType.OVS: OVSIntegration}
+
+
+class ImportTask(models.Model):
+    """An on-demand import of products by code, run by a worker."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        STARTED = "STARTED"
+        SUCCESS = "SUCCESS"
+        FAILURE = "FAILURE"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="import_tasks"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_tasks"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    product_codes = models.JSONField(default=list)
+    is_filler = models.BooleanField(default=False)
+    total_items = models.PositiveIntegerField(default=0)
+    processed_items = models.PositiveIntegerField(default=0)
+    # Per code: {"status": created|updated|unchanged|not_found|failed, "reason": ...}
+    result_data = models.JSONField(null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["integration", "-created_at"])]
+
+    def __str__(self):
+        return f"Import of {len(self.product_codes)} codes ({self.status})"
+
+    @property
+    def progress(self):
+        if self.status == self.Status.SUCCESS:
+            return 100
+        if not self.total_items:
+            return 0
+        return min(100, round(100 * self.processed_items / self.total_items))
+
+    @property
+    def product_codes_count(self):
+        return len(self.product_codes)

@@ -51,3 +51,9 @@ def sandbox():
     """The sandbox fakes served over real HTTP on a free loopback port."""
     with RunningSandbox(catalog_size=40) as running:
         yield running
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Real hashing costs half a second per user; tests are not about its strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

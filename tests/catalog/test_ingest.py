@@ -178,3 +178,14 @@ def test_a_product_that_changes_type_loses_its_old_details(supplier):
     assert not ApparelDetails.objects.filter(product=product).exists()
     assert product.print_details.size_unit == "in"
     assert not product.variants.exists()
+
+
+def test_a_payload_without_is_filler_keeps_the_stored_flag(supplier):
+    ingest_products(supplier, [apparel_payload("F1")], is_filler=True)
+
+    result = ingest_products(supplier, [apparel_payload("F1")])
+
+    assert result.unchanged == 1
+    assert Product.objects.get().is_filler is True
+    ingest_products(supplier, [apparel_payload("F1", is_filler=False)])
+    assert Product.objects.get().is_filler is False

@@ -4,10 +4,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from catalog.demo import load_demo_catalog
+from integrations.demo import load_demo_integrations
 
 
 class Command(BaseCommand):
-    help = "Load the demo catalog and (re)set the demo admin's password, printing it."
+    help = "Load the demo data and (re)set the demo admin's password, printing it."
 
     def add_arguments(self, parser):
         parser.add_argument("--admin", default="admin", help="demo admin username")
@@ -15,14 +16,21 @@ class Command(BaseCommand):
                             help="where the sandbox fakes run (demo integrations point there)")
 
     def handle(self, admin, sandbox_url, **options):
-        supplier, result = load_demo_catalog()
-        self.stdout.write(
-            f"Demo catalog '{supplier.name}': {result.created} created, {result.updated} updated,"
-            f" {result.unchanged} unchanged."
-        )
         password = secrets.token_urlsafe(12)
         user, _ = get_user_model().objects.get_or_create(username=admin)
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
+
+        supplier, result = load_demo_catalog()
+        self.stdout.write(
+            f"Demo catalog '{supplier.name}': {result.created} created, {result.updated} updated,"
+            f" {result.unchanged} unchanged."
+        )
+        for integration in load_demo_integrations(user, sandbox_url):
+            integration.refresh_from_db()
+            self.stdout.write(
+                f"Demo integration '{integration.name}' ({integration.integration_type}) "
+                f"at {integration.base_url}: sync {integration.sync_status}."
+            )
         self.stdout.write(f"Demo admin: username {admin!r}, password {password!r}")

@@ -1,0 +1,228 @@
+"""External integrations: list, create, update, delete, sync and import products.
+
+Lists show personal integrations, or an organization's with `organization_id`; a single
+integration is found only if the caller may open it (else 404). Writes live in the
+serializers; the views check who may act and pick the response.
+"""
+
+from django import forms
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub.api.errors import invalid
+from hub.api.filters import QueryFilterBackend, StrictBooleanField
+from hub.api.lookups import get_by_uuid_or_404
+from hub.api.pagination import DataCountPagination
+from hub.queue import enqueue
+from integrations.api.permissions import (
+    accessible_integration,
+    query_organization,
+    visible_integrations,
+)
+from integrations.api.serializers import (
+    ImportTaskSerializer,
+    IntegrationSerializer,
+    MessageSerializer,
+    OVSIntegrationCreateSerializer,
+    OVSIntegrationSerializer,
+    OVSIntegrationUpdateSerializer,
+    ProductImportSerializer,
+    SyncStatusSerializer,
+    SyncTriggerSerializer,
+    typed_data,
+)
+from integrations.models import ImportTask, Integration, IntegrationType, OVSIntegration
+from integrations.services import claim_sync
+from integrations.tasks import sync_integration
+
+ORGANIZATION = OpenApiParameter(
+    "organization_id", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False,
+    description="Act within this organization (the caller must be a member)",
+)
+INTEGRATION_ID = OpenApiParameter("integration_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+TASK_ID = OpenApiParameter("task_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+FULL = OpenApiParameter(
+    "full", OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
+    description="Re-read every product instead of only those changed since the last sync",
+)
+
+
+class SyncAlreadyRunning(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A sync is already running for this integration"
+
+
+def query_bool(request, name):
+    try:
+        return bool(StrictBooleanField(required=False).clean(request.query_params.get(name)))
+    except forms.ValidationError as exc:
+        raise invalid("query", name, exc.messages[0], "bool_parsing") from None
+
+
+class IntegrationFilter(filters.FilterSet):
+    integration_type = filters.ChoiceFilter(
+        choices=IntegrationType.choices, help_text="Filter by integration type"
+    )
+
+    class Meta:
+        model = Integration
+        fields = []
+
+
+class ImportTaskFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=ImportTask.Status.choices)
+
+    class Meta:
+        model = ImportTask
+        fields = []
+
+
+class ImportTaskPagination(DataCountPagination):
+    default_limit = 10
+
+
+# -- integrations ----------------------------------------------------------------------
+
+
+@extend_schema(parameters=[ORGANIZATION])
+class IntegrationList(generics.ListAPIView):
+    """Integrations of every type, with the fields they share."""
+
+    serializer_class = IntegrationSerializer
+    pagination_class = DataCountPagination
+    filter_backends = [QueryFilterBackend]
+    filterset_class = IntegrationFilter
+    queryset = Integration.objects.all()
+
+    def get_queryset(self):
+        return visible_integrations(self.request, super().get_queryset())
+
+
+class IntegrationDetail(APIView):
+    """One integration with its type's fields; DELETE keeps its supplier and products."""
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
+                   responses={200: OVSIntegrationSerializer})
+    def get(self, request, integration_id):
+        return Response(typed_data(accessible_integration(request, integration_id)))
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION], responses={200: MessageSerializer})
+    def delete(self, request, integration_id):
+        accessible_integration(request, integration_id).delete()
+        return Response({"message": "Integration deleted"})
+
+
+# -- OVS -------------------------------------------------------------------------------
+
+
+@extend_schema(parameters=[ORGANIZATION])
+class OVSIntegrationList(generics.ListAPIView):
+    """OVS integrations with their settings; POST creates one (in `organization_id`)."""
+
+    serializer_class = OVSIntegrationSerializer
+    pagination_class = DataCountPagination
+    queryset = OVSIntegration.objects.all()
+
+    def get_queryset(self):
+        return visible_integrations(self.request, super().get_queryset())
+
+    @extend_schema(request=OVSIntegrationCreateSerializer,
+                   responses={200: OVSIntegrationSerializer})
+    def post(self, request):
+        form = OVSIntegrationCreateSerializer(
+            data=request.data,
+            context={"request": request, "organization": query_organization(request)},
+        )
+        form.is_valid(raise_exception=True)
+        return Response(OVSIntegrationSerializer(form.save()).data)
+
+
+class OVSIntegrationDetail(APIView):
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
+                   request=OVSIntegrationUpdateSerializer,
+                   responses={200: OVSIntegrationSerializer})
+    def put(self, request, integration_id):
+        integration = accessible_integration(request, integration_id, OVSIntegration)
+        form = OVSIntegrationUpdateSerializer(
+            integration, data=request.data, context={"request": request}
+        )
+        form.is_valid(raise_exception=True)
+        return Response(OVSIntegrationSerializer(form.save()).data)
+
+
+class OVSSyncTrigger(APIView):
+    """Queue a sync (a delta, or everything with `full=true`); 409 while one runs."""
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION, FULL], request=None,
+                   responses={202: SyncTriggerSerializer})
+    def post(self, request, integration_id):
+        integration = accessible_integration(request, integration_id, OVSIntegration)
+        full = query_bool(request, "full")
+        run_id = claim_sync(integration.pk, full=full)
+        if run_id is None:
+            raise SyncAlreadyRunning()
+        enqueue(sync_integration, str(integration.pk), str(run_id), full)
+        return Response(
+            {
+                "message": f"{'Full' if full else 'Delta'} sync queued",
+                "integration_id": integration.pk,
+                "status": "queued",
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class OVSSyncStatus(APIView):
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
+                   responses={200: SyncStatusSerializer})
+    def get(self, request, integration_id):
+        integration = accessible_integration(request, integration_id, OVSIntegration)
+        return Response(SyncStatusSerializer(integration).data)
+
+
+# -- product imports -------------------------------------------------------------------
+
+
+class ImportProducts(APIView):
+    """Queue an import of these product codes; poll the task it answers."""
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION], request=ProductImportSerializer,
+                   responses={202: ImportTaskSerializer})
+    def post(self, request, integration_id):
+        integration = accessible_integration(request, integration_id)
+        form = ProductImportSerializer(
+            data=request.data, context={"request": request, "integration": integration}
+        )
+        form.is_valid(raise_exception=True)
+        return Response(ImportTaskSerializer(form.save()).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION])
+class ImportTaskList(generics.ListAPIView):
+    """The integration's import tasks, newest first."""
+
+    serializer_class = ImportTaskSerializer
+    pagination_class = ImportTaskPagination
+    filter_backends = [QueryFilterBackend]
+    filterset_class = ImportTaskFilter
+    queryset = ImportTask.objects.all()
+
+    def get_queryset(self):
+        integration = accessible_integration(self.request, self.kwargs["integration_id"])
+        return super().get_queryset().filter(integration=integration)
+
+
+class ImportTaskDetail(APIView):
+    @extend_schema(parameters=[INTEGRATION_ID, TASK_ID, ORGANIZATION],
+                   responses={200: ImportTaskSerializer})
+    def get(self, request, integration_id, task_id):
+        integration = accessible_integration(request, integration_id)
+        task = get_by_uuid_or_404(
+            integration.import_tasks.all(), task_id, "Import task not found"
+        )
+        return Response(ImportTaskSerializer(task).data)
