@@ -315,7 +315,7 @@ def test_an_unknown_organization_or_user_on_create_is_422(as_role):
     superuser = as_role("superuser")
 
     unknown_org = api_body_error(superuser, valid_create_body(organization_id=str(uuid.uuid4())))
-    unknown_user = api_body_error(superuser, valid_create_body(user_id="00000000-0000-4000-8000-000000000000"))
+    unknown_user = api_body_error(superuser, valid_create_body(user_id=str(uuid.uuid4())))
 
     assert unknown_org["loc"] == ["body", "organization_id"]
     assert unknown_org["msg"] == "Organization not found"
@@ -595,7 +595,8 @@ def test_giving_the_current_owner_again_is_not_a_transfer(people, as_role, integ
 
 def test_transferring_to_an_unknown_user_is_422(as_role, integrations):
     response = as_role("superuser").put(
-        f"{BASE}ovs/{integrations['personal'].id}", {"user_id": "00000000-0000-4000-8000-000000000000"}, format="json"
+        f"{BASE}ovs/{integrations['personal'].id}", {"user_id": str(uuid.uuid4())},
+        format="json",
     )
 
     assert response.status_code == 422
