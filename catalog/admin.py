@@ -5,12 +5,14 @@ annotated in get_queryset and the foreign keys shown are joined with list_select
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from catalog.models import (
@@ -28,6 +30,8 @@ from catalog.models import (
     Variant,
     VariantPrice,
 )
+from pushes.models import Customer
+from pushes.services import PushRefused, start_batch
 
 # A URL typed without a scheme is taken as https.
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -165,6 +169,16 @@ class CategoryAdmin(admin.ModelAdmin):
 
 # -- products ----------------------------------------------------------------------------
 
+# Products named on the page that asks which customer to push to.
+PUSH_SAMPLE = 20
+
+
+class PushToCustomerForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        queryset=Customer.objects.filter(is_active=True, storefront__isnull=False),
+        help_text="Active customers with a storefront.",
+    )
+
 
 class ArchivedFilter(admin.SimpleListFilter):
     title = "archived"
@@ -234,7 +248,7 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["product_name", "supplier_sku", "brand"]
     raw_id_fields = ["category"]
     readonly_fields = ["category_name", "content_hash", "last_synced", "created_at", "updated_at"]
-    actions = ["archive_products", "restore_products"]
+    actions = ["archive_products", "restore_products", "push_to_customer"]
     formfield_overrides = URL_FIELDS
 
     def get_queryset(self, request):
@@ -288,6 +302,54 @@ class ProductAdmin(admin.ModelAdmin):
             f"({selected - restored} {pluralize(selected - restored, 'was,were')} "
             "not archived).",
         )
+
+    def has_push_permission(self, request):
+        return request.user.has_perm("pushes.add_pushbatch")
+
+    @admin.action(description="Push selected products to a customer…", permissions=["push"])
+    def push_to_customer(self, request, queryset):
+        """Ask for the customer, then queue a batch of the products (archived ones left out)."""
+        form = PushToCustomerForm(request.POST if request.POST.get("post") == "yes" else None)
+        pushable = queryset.filter(archived_at__isnull=True)
+        archived = queryset.filter(archived_at__isnull=False).count()
+        if form.is_bound and form.is_valid():
+            customer = form.cleaned_data["customer"]
+            product_ids = list(pushable.values_list("pk", flat=True))
+            if not product_ids:
+                self.message_user(
+                    request, "Nothing was pushed: the selected products are archived.",
+                    messages.WARNING,
+                )
+                return None
+            try:
+                batch = start_batch(customer, product_ids, request.user)
+            except PushRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            message = (
+                f"Queued {batch.total} product{pluralize(batch.total)} for {customer} "
+                f"(batch {batch.pk})"
+            )
+            if archived:
+                message += f"; {archived} archived left out"
+            self.message_user(request, f"{message}.", messages.SUCCESS)
+            return None
+
+        opts = self.model._meta
+        return TemplateResponse(request, "admin/pushes/push_to_customer.html", {
+            **self.admin_site.each_context(request),
+            "title": "Push products to a customer",
+            "opts": opts,
+            "media": self.media,
+            "form": form,
+            "count": pushable.count(),
+            "archived": archived,
+            "sample": pushable.order_by("supplier_sku")[:PUSH_SAMPLE],
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across") == "1",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "push_to_customer",
+        })
 
 
 # -- variants, images, options -------------------------------------------------------------

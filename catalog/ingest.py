@@ -216,8 +216,9 @@ class _Ingest:
                              sort_order=i["sort_order"], checksum=i["checksum"])
                 for pid, data in by_id.items() for i in data["images"]
             ],
-            # `url` is left alone: it may point at a hosted copy of the source image.
-            ["image_type", "color", "sort_order", "checksum", "updated_at"],
+            # `url` and `checksum` are left alone: they may describe a hosted copy of the
+            # source image, which must not be uploaded again for an unrelated change.
+            ["image_type", "color", "sort_order", "updated_at"],
         )
         option_ids = _upsert_children(
             ProductOption, "product_id", "option_key", product_ids,

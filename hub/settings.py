@@ -182,6 +182,13 @@ HUB_ENCRYPTION_KEYS = env_list("HUB_ENCRYPTION_KEYS")
 # (the sandbox on loopback, a supplier on a private network).
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")
 OUTBOUND_TIMEOUT = env_floats("OUTBOUND_TIMEOUT", (5.0, 30.0))
+# Product images served as WebP (pushes/images.py): the largest download accepted, the
+# decompression-bomb limit in pixels, the box larger images are scaled into, and how long
+# the processed bytes stay in the cache.
+IMAGE_MAX_BYTES = env_int("IMAGE_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+IMAGE_MAX_SIZE = env_int("IMAGE_MAX_SIZE", 2000, minimum=1)
+IMAGE_CACHE_SECONDS = env_int("IMAGE_CACHE_SECONDS", 7 * 24 * 3600, minimum=1)
 
 # --- Background work ------------------------------------------------------------------
 
@@ -219,6 +226,8 @@ CELERY_BEAT_SCHEDULE = {
 # A running sync or import whose progress has not moved for this long is taken as dead.
 SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 600, minimum=30)
 DEFAULT_SYNC_INTERVAL_MINUTES = env_int("DEFAULT_SYNC_INTERVAL_MINUTES", 360, minimum=1)
+# How long POST /api/push/{customer}/{product} waits for the push before answering 202.
+PUSH_WAIT_SECONDS = env_int("PUSH_WAIT_SECONDS", 10, minimum=0)
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True

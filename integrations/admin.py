@@ -21,7 +21,13 @@ from django_celery_beat.validators import crontab_validator
 
 from catalog.admin import count_of
 from hub.queue import enqueue
-from integrations.models import INTEGRATION_MODELS, ImportTask, Organization, OVSIntegration
+from integrations.models import (
+    INTEGRATION_MODELS,
+    ImportTask,
+    OPSIntegration,
+    Organization,
+    OVSIntegration,
+)
 from integrations.schedules import ensure_schedule
 from integrations.services import claim_sync, create_integration
 from integrations.tasks import sync_integration
@@ -316,6 +322,71 @@ class OVSIntegrationAdmin(admin.ModelAdmin):
         if running:
             message += f"; {len(running)} already running ({', '.join(running)})"
         self.message_user(request, f"{message}.", messages.SUCCESS if queued else messages.WARNING)
+
+
+# -- storefronts ---------------------------------------------------------------------------
+
+
+class OPSIntegrationForm(forms.ModelForm):
+    client_secret = secret_field("Client secret")
+
+    # Changing any of these makes the cached access token useless: it was issued for
+    # another server, client or secret.
+    CONNECTION_FIELDS = ("base_url", "token_url", "client_id")
+
+    class Meta:
+        model = OPSIntegration
+        fields = [
+            "name", "base_url", "token_url", "client_id", "client_secret",
+            "rate_limit_per_minute",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        adding = self.instance._state.adding
+        # What is stored is never put back into the page.
+        self.initial.pop("client_secret", None)
+        self.stored_secret = None if adding else self.instance.client_secret
+        self.fields["client_secret"].required = adding
+        if not adding:
+            self.fields["client_secret"].help_text = "A secret is stored; leave empty to keep it."
+
+    def clean_client_secret(self):
+        return self.cleaned_data["client_secret"] or self.instance.client_secret
+
+    def connection_changed(self):
+        return bool(set(self.CONNECTION_FIELDS) & set(self.changed_data)) or (
+            self.cleaned_data["client_secret"] != self.stored_secret
+        )
+
+
+@admin.register(OPSIntegration)
+class OPSIntegrationAdmin(admin.ModelAdmin):
+    """A customer's storefront: where its products are pushed. The token is never shown."""
+
+    form = OPSIntegrationForm
+    list_display = ["name", "base_url", "client_id", "rate_limit_per_minute", "user"]
+    list_select_related = ["user"]
+    search_fields = ["name", "base_url", "client_id"]
+    token_status = OVSIntegrationAdmin.token_status
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["name", "base_url"]
+        connection = ["token_url", "client_id", "client_secret", "rate_limit_per_minute"]
+        if obj is not None:
+            main.append("user")
+            connection.append("token_status")
+        return [(None, {"fields": main}), ("Connection", {"fields": connection})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["user", "token_status"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.user = request.user
+        elif form.connection_changed():
+            obj.token = obj.token_expires_at = None
+        super().save_model(request, obj, form, change)
 
 
 # -- imports -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Organization(models.Model):
 
 class IntegrationType(models.TextChoices):
     OVS = "ovs", "OVS"
+    OPS = "ops", "OnPrintShop"
 
 
 class SyncStatus(models.TextChoices):
@@ -121,6 +122,13 @@ class Integration(models.Model):
         """The object that reads this integration's products (see integrations/sources.py)."""
         raise NotImplementedError(f"{self.integration_type} integrations are not a source")
 
+    def storefront(self):
+        """The object that pushes priced products to it (see pushes/storefronts.py)."""
+        raise NotImplementedError(f"{self.integration_type} integrations are not a storefront")
+
+    def after_sync(self, changed_product_ids):
+        """Work a completed sync leaves for later (queued, never run inline)."""
+
 
 class OVSIntegration(Integration):
     username = models.CharField(max_length=255)
@@ -144,8 +152,43 @@ class OVSIntegration(Integration):
 
         return OVSSource(self)
 
+    def after_sync(self, changed_product_ids):
+        """With push_products on: host the changed images, re-push the changed products."""
+        if not (self.push_products and changed_product_ids):
+            return
+        from hub.queue import enqueue
+        from integrations.tasks import publish_changed_products
 
-INTEGRATION_MODELS = {IntegrationType.OVS: OVSIntegration}
+        ids = [str(pk) for pk in changed_product_ids]
+        for start in range(0, len(ids), 1000):
+            enqueue(publish_changed_products, str(self.pk), ids[start : start + 1000])
+
+
+class OPSIntegration(Integration):
+    """A customer's OnPrintShop storefront (OAuth2 client credentials, GraphQL)."""
+
+    token_url = models.CharField(max_length=500)
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField()
+    # Requests per rolling minute the storefront allows, shared by every worker.
+    rate_limit_per_minute = models.PositiveIntegerField(default=120)
+    token = EncryptedTextField(null=True, blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "OnPrintShop storefront"
+
+    def save(self, *args, **kwargs):
+        self.integration_type = IntegrationType.OPS
+        super().save(*args, **kwargs)
+
+    def storefront(self):
+        from integrations.ops.storefront import OPSStorefront
+
+        return OPSStorefront(self)
+
+
+INTEGRATION_MODELS = {IntegrationType.OVS: OVSIntegration, IntegrationType.OPS: OPSIntegration}
 
 
 class ImportTask(models.Model):

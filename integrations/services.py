@@ -142,6 +142,7 @@ def run_sync(integration_id, run_id, on_page=None):
         last_sync_stats=_stats(result, pages),
         **_totals(result),
     )
+    integration.after_sync(result.changed_product_ids)
     return result
 
 

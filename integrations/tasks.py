@@ -28,3 +28,17 @@ def import_products(task_id):
 @shared_task
 def sweep_stale_syncs():
     services.sweep_stale_syncs()
+
+
+@shared_task
+def publish_changed_products(integration_id, product_ids):
+    """After an OVS sync: upload the products' images to the push service, then re-push."""
+    from integrations.models import OVSIntegration
+    from integrations.ovs.images import upload_product_images
+    from pushes.services import repush_changed
+
+    integration = OVSIntegration.objects.filter(pk=integration_id).first()
+    if integration is None:
+        return
+    upload_product_images(integration, product_ids)
+    repush_changed(product_ids)

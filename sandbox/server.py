@@ -14,6 +14,7 @@ from sandbox.base import json_response
 FAKES = {
     "ovs": "sandbox.ovs.OVSFake",
     "ops": "sandbox.ops.OPSFake",
+    "push": "sandbox.push_service.PushServiceFake",
 }
 
 

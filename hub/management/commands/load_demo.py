@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from catalog.demo import load_demo_catalog
 from integrations.demo import load_demo_integrations
+from pushes.demo import load_demo_customer
 
 
 class Command(BaseCommand):
@@ -33,4 +34,7 @@ class Command(BaseCommand):
                 f"Demo integration '{integration.name}' ({integration.integration_type}) "
                 f"at {integration.base_url}: sync {integration.sync_status}."
             )
+        customer = load_demo_customer(user, sandbox_url)
+        self.stdout.write(f"Demo customer '{customer.name}' with an OnPrintShop storefront "
+                          f"at {sandbox_url}/ops and a +40% markup rule.")
         self.stdout.write(f"Demo admin: username {admin!r}, password {password!r}")

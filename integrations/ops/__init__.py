@@ -1,0 +1,1 @@
+"""The OnPrintShop (OPS) storefront: its GraphQL client and the push of priced products."""

@@ -1,0 +1,388 @@
+"""The HTTP client of an OnPrintShop (OPS) storefront, speaking the subset in ops-graphql.md.
+
+Every OPS path, query, mutation and field name is in this module, so a different real
+contract is a change here only; the storefront builds its inputs with the functions below.
+
+Retries. Every attempt first takes a slot of the storefront's request budget, shared by
+all workers. A 429 is waited out (Retry-After) and sent again, up to 3 times: OPS refused
+it before acting. A 500/502/503/504 is sent again only when sending it twice cannot
+duplicate anything: the token request, queries, and mutations whose every item carries
+an id (updates, deletes, the gallery replacement). A mutation that creates (an id of 0)
+is never sent again here, nor is any request that timed out: the server may have acted.
+Those fail as retryable, and the push is retried later with the ids it obtained.
+The session itself only retries failures to connect, which never reach OPS.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+import requests
+from django.utils import timezone
+
+from hub import ratelimit
+from hub.outbound import OutboundBlocked, guarded_session
+from integrations.models import OPSIntegration
+
+logger = logging.getLogger(__name__)
+
+API_PATH = "/api/"
+
+# A stored token is replaced this long before it expires.
+TOKEN_RENEW_MARGIN = timedelta(seconds=60)
+# OAuth2 makes expires_in optional; OPS documents an hour.
+DEFAULT_TOKEN_LIFETIME = 3600
+MAX_RATE_LIMIT_RETRIES = 3
+MAX_RETRY_AFTER = 60
+DEFAULT_RETRY_AFTER = 1
+MAX_SERVER_RETRIES = 2
+SERVER_ERRORS = (500, 502, 503, 504)
+RATE_WINDOW = 60.0
+
+# Tests replace this so they do not wait out a Retry-After or a backoff.
+sleep = time.sleep
+
+SET_CATEGORY = "setProductCategory"
+SET_PRODUCT = "setProduct"
+SET_SIZE = "setProductSize"
+SET_PRICE = "setProductPrice"
+SET_GALLERY = "setProductsImageGallery"
+
+# Per batch mutation: its input type and the input field holding the id (0 = create).
+MUTATIONS = {
+    SET_CATEGORY: ("ProductCategoryInput", "category_id"),
+    SET_PRODUCT: ("ProductInput", "products_id"),
+    SET_SIZE: ("ProductSizeInput", "size_id"),
+    SET_PRICE: ("ProductPriceInput", "product_price_id"),
+}
+DELETE_FIELD = "delete"
+
+RESULT_FIELDS = "id index result message"
+BATCH_MUTATION = (
+    "mutation Save($inputs: [{input_type}!]!) {{ {name}(inputs: $inputs) {{ "
+    + RESULT_FIELDS + " }} }}"
+)
+GALLERY_MUTATION = (
+    "mutation Gallery($products_id: Int!, $input: ImageGalleryInput!) { "
+    + SET_GALLERY + "(products_id: $products_id, input: $input) { " + RESULT_FIELDS + " } }"
+)
+PRODUCT_QUERY = """
+query Product($products_id: Int) {
+  productsDetails(products_id: $products_id, limit: 1) {
+    totalProducts
+    products { products_id sizes { size_id } prices { product_price_id } }
+  }
+}
+"""
+
+# The only user type the hub prices for; OPS silently drops a price without one.
+USER_TYPE_ID = "1"
+PREDEFINED_PRODUCT_TYPE = "1"
+PRICE_DEFINING_METHOD = "1"
+
+
+class OPSError(Exception):
+    """OPS failed or refused; the message is safe to show to the user."""
+
+    def __init__(self, message, *, retryable=False, saved=None):
+        super().__init__(message)
+        self.message = message
+        # True for failures that may heal on a later attempt (5xx, 429, timeouts).
+        self.retryable = retryable
+        # For a batch mutation that failed part-way: {input index: id} of the items OPS saved.
+        self.saved = saved or {}
+
+
+# -- inputs ----------------------------------------------------------------------------
+
+
+def category_input(*, name, parent_id, external_ref):
+    """A new category."""
+    return {"category_id": 0, "category_name": name, "parent_id": parent_id,
+            "external_ref": external_ref, "status": 1}
+
+
+def product_input(products_id, *, title, sku, external_ref, category_id, description,
+                  image_url):
+    return {
+        "products_id": products_id, "products_title": title, "products_internal_title": sku,
+        "main_sku": sku, "external_ref": external_ref, "category_id": category_id,
+        "visible": 1, "product_description": description, "image_url": image_url,
+        "predefined_product_type": PREDEFINED_PRODUCT_TYPE,
+        "price_defining_method": PRICE_DEFINING_METHOD,
+    }
+
+
+def size_input(size_id, products_id, *, title, width, height, sort_order):
+    return {"size_id": size_id, "products_id": products_id, "size_title": title,
+            "size_width": width, "size_height": height, "sort_order": sort_order, "visible": 1}
+
+
+def size_deletion(size_id, products_id):
+    return {"size_id": size_id, "products_id": products_id, DELETE_FIELD: 1}
+
+
+def price_input(price_id, products_id, *, size_id, qty, qty_to, price, vendor_price):
+    """One quantity band; qty_to 0 means open-ended (qty and up)."""
+    return {"product_price_id": price_id, "products_id": products_id, "size_id": size_id,
+            "qty": qty, "qty_to": qty_to, "price": price, "vendor_price": vendor_price,
+            "user_type_id": USER_TYPE_ID, "visible": 1}
+
+
+def price_deletion(price_id, products_id):
+    return {"product_price_id": price_id, "products_id": products_id, DELETE_FIELD: 1}
+
+
+def image_input(*, url, title, sort_order):
+    return {"image_url": url, "title": title, "sort_order": sort_order, "status": 1}
+
+
+# -- client ----------------------------------------------------------------------------
+
+
+class OPSClient:
+    def __init__(self, integration: OPSIntegration):
+        self.integration = integration
+        self.api_url = integration.base_url.rstrip("/") + API_PATH
+        self.budget_key = f"ops:{integration.id}"
+        self.session = guarded_session()
+
+    # -- catalog -----------------------------------------------------------------------
+
+    def product_rows(self, products_id: int) -> dict | None:
+        """The ids OPS holds under a product: {"sizes": set, "prices": set}.
+
+        None when OPS no longer has the product.
+        """
+        data = self.graphql(PRODUCT_QUERY, {"products_id": products_id})
+        details = data.get("productsDetails")
+        if not isinstance(details, dict) or not isinstance(details.get("totalProducts"), int):
+            raise OPSError("OPS answered productsDetails with an unexpected body")
+        if details["totalProducts"] == 0:
+            return None
+        products = [
+            product for product in details.get("products") or []
+            if isinstance(product, dict) and product.get("products_id") == products_id
+        ]
+        # Only an explicit "none" means the product is gone: creating it again otherwise
+        # could duplicate it.
+        if not products:
+            raise OPSError(f"OPS answered productsDetails without product {products_id}")
+        return {
+            "sizes": ids_in(products[0].get("sizes"), "size_id"),
+            "prices": ids_in(products[0].get("prices"), "product_price_id"),
+        }
+
+    def mutate(self, name: str, inputs: list[dict]) -> list:
+        """Send one batch mutation; the id OPS gave each input, in input order.
+
+        Raises OPSError when any item answers `result: false`, with the ids of the
+        items that were saved in `saved`.
+        """
+        if not inputs:
+            return []
+        input_type, _ = MUTATIONS[name]
+        data = self.graphql(
+            BATCH_MUTATION.format(name=name, input_type=input_type), {"inputs": inputs},
+            idempotent=not any(self._creates(name, item) for item in inputs),
+        )
+        return self._ids(name, data.get(name), inputs)
+
+    def replace_gallery(self, products_id: int, images: list[dict]) -> list:
+        """Replace the product's image gallery with these images (see image_input)."""
+        data = self.graphql(
+            GALLERY_MUTATION, {"products_id": products_id, "input": {"image_arr": images}}
+        )
+        return self._ids(SET_GALLERY, data.get(SET_GALLERY), images)
+
+    def _ids(self, name, results, inputs):
+        unexpected = OPSError(f"OPS answered {name} with an unexpected body")
+        if not isinstance(results, list):
+            raise unexpected
+        saved, failures = {}, []
+        for position, result in enumerate(results):
+            if not isinstance(result, dict) or not isinstance(result.get("result"), bool):
+                raise unexpected
+            if not result["result"]:
+                failures.append(result.get("message") or "no reason given")
+                continue
+            index = result.get("index", position)
+            if not isinstance(index, int) or not 0 <= index < len(inputs) or index in saved:
+                raise unexpected
+            row_id = result.get("id")
+            if not isinstance(row_id, int) or isinstance(row_id, bool):
+                if self._creates(name, inputs[index]):
+                    raise OPSError(f"OPS answered {name} without the id of what it created")
+                row_id = None
+            saved[index] = row_id
+        if failures:
+            raise OPSError(f"OPS did not save {name}: {failures[0]}", saved=saved)
+        if len(saved) != len(inputs):
+            raise unexpected
+        return [saved[index] for index in range(len(inputs))]
+
+    @staticmethod
+    def _creates(name, item):
+        return name in MUTATIONS and not item.get(MUTATIONS[name][1])
+
+    # -- GraphQL -----------------------------------------------------------------------
+
+    def graphql(self, query: str, variables: dict | None = None, *, idempotent=True) -> dict:
+        """The `data` of a GraphQL answer; GraphQL errors raise OPSError."""
+        body = {"query": query, "variables": variables or {}}
+        response = self._post(self.api_url, idempotent=idempotent, token=self.token(), json=body)
+        if response.status_code == 401:
+            # The token expired or was revoked early: one new token, one more try.
+            response = self._post(
+                self.api_url, idempotent=idempotent, token=self.fetch_token(), json=body
+            )
+            if response.status_code == 401:
+                raise OPSError("OPS refused the credentials")
+        self._raise_for_status(response, "the API")
+        if response.status_code != 200:
+            message = first_error(safe_json(response))
+            raise OPSError(f"OPS answered the API with {response.status_code}"
+                           + (f": {message}" if message else ""))
+        payload = self._json(response, "the API")
+        message = first_error(payload)
+        if message is not None:
+            raise OPSError(f"OPS reported an error: {message}")
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, dict):
+            raise OPSError("OPS answered the API without data", retryable=True)
+        return data
+
+    # -- authentication ----------------------------------------------------------------
+
+    def token(self) -> str:
+        """The stored token while it is good for another minute, else a new one."""
+        integration = self.integration
+        expires_at = integration.token_expires_at
+        if integration.token and expires_at and timezone.now() < expires_at - TOKEN_RENEW_MARGIN:
+            return integration.token
+        return self.fetch_token()
+
+    def fetch_token(self) -> str:
+        """Ask for a new token, store it on the integration, return it."""
+        integration = self.integration
+        fields = {
+            "grant_type": "client_credentials",
+            "client_id": integration.client_id,
+            "client_secret": integration.client_secret,
+        }
+        response = self._post(integration.token_url, idempotent=True, json=fields)
+        if response.status_code in (400, 415):
+            # Some tenants only accept the fields form-encoded.
+            response = self._post(integration.token_url, idempotent=True, data=fields)
+        if response.status_code in (400, 401, 403):
+            raise OPSError("OPS refused the credentials")
+        self._raise_for_status(response, "the token request")
+        if response.status_code != 200:
+            raise OPSError(f"OPS answered the token request with {response.status_code}")
+        body = self._json(response, "the token request")
+        if not isinstance(body, dict):
+            raise OPSError("OPS answered the token request with an unexpected body")
+        token = body.get("access_token")
+        lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME)
+        if not isinstance(token, str) or not token or not is_positive_number(lifetime):
+            raise OPSError("OPS answered the token request with an unexpected body")
+        expires_at = timezone.now() + timedelta(seconds=lifetime)
+        # Only these two columns: a concurrent save of the integration's settings stays.
+        OPSIntegration.objects.filter(pk=integration.pk).update(
+            token=token, token_expires_at=expires_at
+        )
+        integration.token = token
+        integration.token_expires_at = expires_at
+        logger.info("Got an OPS token for integration %s", integration.pk)
+        return token
+
+    # -- requests ----------------------------------------------------------------------
+
+    def _post(self, url, *, idempotent, token=None, **kwargs):
+        """The response, after waiting out 429s and, when idempotent, retrying 5xx answers."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        rate_limited = server_errors = 0
+        while True:
+            self._take_budget()
+            response = self._request(url, headers=headers, **kwargs)
+            status = response.status_code
+            if status == 429 and rate_limited < MAX_RATE_LIMIT_RETRIES:
+                rate_limited += 1
+                sleep(retry_after(response))
+            elif status in SERVER_ERRORS and idempotent and server_errors < MAX_SERVER_RETRIES:
+                server_errors += 1
+                sleep(2 ** (server_errors - 1))
+            else:
+                return response
+
+    def _take_budget(self):
+        integration = self.integration
+        if not ratelimit.acquire(self.budget_key, integration.rate_limit_per_minute, RATE_WINDOW):
+            raise OPSError("The request budget of this OPS storefront stayed used up",
+                           retryable=True)
+
+    def _request(self, url, **kwargs):
+        # The messages name no URL: the token URL and headers may carry secrets.
+        try:
+            return self.session.post(url, **kwargs)
+        except OutboundBlocked as exc:
+            raise OPSError(f"OPS cannot be reached: {exc}") from None
+        except requests.Timeout:
+            raise OPSError("OPS did not answer in time", retryable=True) from None
+        except requests.ConnectionError:
+            raise OPSError("Could not connect to OPS", retryable=True) from None
+        except requests.RequestException as exc:
+            raise OPSError(
+                f"The request to OPS failed ({exc.__class__.__name__})", retryable=True
+            ) from None
+
+    def _raise_for_status(self, response, what):
+        status = response.status_code
+        if status == 429:
+            raise OPSError(
+                f"OPS kept answering 429 (too many requests) to {what}"
+                f" after {MAX_RATE_LIMIT_RETRIES} retries", retryable=True,
+            )
+        if status >= 500:
+            raise OPSError(f"OPS answered {what} with {status}", retryable=True)
+
+    def _json(self, response, what):
+        try:
+            return response.json()
+        except ValueError:
+            raise OPSError(
+                f"OPS answered {what} with a body that is not JSON", retryable=True
+            ) from None
+
+
+def retry_after(response) -> int:
+    """The seconds a 429 asks to wait: its whole-second Retry-After, capped."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return DEFAULT_RETRY_AFTER
+    return min(int(value), MAX_RETRY_AFTER)
+
+
+def ids_in(rows, id_field) -> set:
+    return {row.get(id_field) for row in rows or [] if isinstance(row, dict)}
+
+
+def safe_json(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def first_error(payload) -> str | None:
+    """The message of a GraphQL answer's first error; None when it has no errors."""
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    if not errors:
+        return None
+    first = errors[0] if isinstance(errors, list) else None
+    message = first.get("message") if isinstance(first, dict) else None
+    return message if isinstance(message, str) and message else "no message given"
+
+
+def is_positive_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0

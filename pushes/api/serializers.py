@@ -1,0 +1,392 @@
+"""The customers, markup rules and pushes API's shapes.
+
+A customer's storefront credentials are write-only: no serializer shows the secret.
+Every decimal of a markup rule is a string ("40.00", "4.58"), like the catalog's tier
+prices.
+"""
+
+from django.db import transaction
+from django_filters.utils import translate_validation
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.api.filters import ProductFilter
+from catalog.models import Category, Product, Supplier
+from hub.api.fields import MoneyStringField
+from integrations.api.serializers import http_url
+from integrations.models import IntegrationType, OPSIntegration
+from pushes.models import Customer, MarkupRule, MarkupScope, PushBatch, PushLog
+
+# The most products one bulk push takes, by ids or by filters.
+MAX_BATCH = 5000
+
+
+# -- customers -------------------------------------------------------------------------
+
+
+class StorefrontSerializer(serializers.Serializer):
+    """A customer's storefront: where its products are pushed, and the credentials."""
+
+    type = serializers.ChoiceField(
+        choices=[IntegrationType.OPS], source="integration_type", required=False
+    )
+    id = serializers.UUIDField(read_only=True)
+    base_url = serializers.CharField(max_length=255, validators=[http_url])
+    token_url = serializers.CharField(max_length=500, validators=[http_url])
+    client_id = serializers.CharField(max_length=255)
+    client_secret = serializers.CharField(
+        max_length=1000, trim_whitespace=False, write_only=True,
+        help_text="Required when the storefront is created; kept when omitted on update",
+    )
+    rate_limit_per_minute = serializers.IntegerField(
+        min_value=1, max_value=100_000, default=120
+    )
+
+    REQUIRED = ("base_url", "token_url", "client_id", "client_secret")
+    # A cached access token belongs to the server and client it was issued for.
+    CONNECTION_FIELDS = ("base_url", "token_url", "client_id", "client_secret")
+
+    def to_representation(self, integration):
+        return super().to_representation(integration.typed())
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer; `storefront: null` on update removes its storefront."""
+
+    storefront = StorefrontSerializer(required=False, allow_null=True)
+    storefront_options = serializers.DictField(required=False)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "name", "is_active", "storefront", "storefront_options", "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def create(self, validated_data):
+        storefront = validated_data.pop("storefront", None)
+        with transaction.atomic():
+            if storefront is not None:
+                validated_data["storefront"] = self._create_storefront(
+                    validated_data["name"], storefront
+                )
+            return Customer.objects.create(**validated_data)
+
+    def update(self, customer, validated_data):
+        with transaction.atomic():
+            if "storefront" in validated_data:
+                self._change_storefront(customer, validated_data.pop("storefront"))
+            return super().update(customer, validated_data)
+
+    def _change_storefront(self, customer, fields):
+        old = customer.storefront
+        if fields is None:
+            customer.storefront = None
+            customer.save(update_fields=["storefront", "updated_at"])
+            if old is not None and not old.customers.exists():
+                old.typed().delete()
+        elif old is None:
+            customer.storefront = self._create_storefront(customer.name, fields)
+        else:
+            self._update_storefront(old.typed(), fields)
+
+    def _create_storefront(self, name, fields):
+        missing = [field for field in StorefrontSerializer.REQUIRED if field not in fields]
+        if missing:
+            raise serializers.ValidationError(
+                {"storefront": {field: ["This field is required."] for field in missing}},
+                code="required",
+            )
+        fields.pop("integration_type", None)
+        return OPSIntegration.objects.create(
+            name=name[:255], user=self.context["request"].user, **fields
+        )
+
+    def _update_storefront(self, integration, fields):
+        fields.pop("integration_type", None)
+        if any(
+            name in fields and fields[name] != getattr(integration, name)
+            for name in StorefrontSerializer.CONNECTION_FIELDS
+        ):
+            fields.update(token=None, token_expires_at=None)
+        for name, value in fields.items():
+            setattr(integration, name, value)
+        integration.save()
+
+
+# -- markup rules ----------------------------------------------------------------------
+
+
+# Scope → the target field it needs; every other target must be null.
+SCOPE_TARGETS = {
+    MarkupScope.SUPPLIER: "supplier_id",
+    MarkupScope.CATEGORY: "category_id",
+    MarkupScope.PRODUCT: "product_id",
+}
+
+
+def _found(model, pk, label):
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise serializers.ValidationError(f"{label} not found", code="not_found")
+    return found
+
+
+class MarkupRuleSerializer(serializers.ModelSerializer):
+    """How the customer's price is made from the supplier's cost (see pushes/pricing.py).
+
+    A rule's scope names the target it needs: `supplier` needs supplier_id, `category`
+    category_id, `product` product_id, `all` none. When a change gives `scope`, the
+    targets it does not give are taken as null.
+    """
+
+    customer_id = serializers.UUIDField(read_only=True)
+    supplier_id = serializers.UUIDField(required=False, allow_null=True)
+    category_id = serializers.UUIDField(required=False, allow_null=True)
+    product_id = serializers.UUIDField(required=False, allow_null=True)
+    markup_pct = MoneyStringField(
+        max_digits=8, decimal_places=3, min_value=-100, required=False,
+        help_text="Percent added to the cost (at least -100)",
+    )
+    markup_amount = MoneyStringField(
+        min_value=0, required=False, allow_null=True, help_text="Amount added after the percent"
+    )
+    min_margin_pct = MoneyStringField(
+        max_digits=6, decimal_places=3, min_value=0, required=False, allow_null=True,
+        help_text="Least gross margin kept, in percent: 0 up to (not including) 100",
+    )
+    min_price = MoneyStringField(min_value=0, required=False, allow_null=True)
+    max_price = MoneyStringField(min_value=0, required=False, allow_null=True)
+
+    class Meta:
+        model = MarkupRule
+        fields = [
+            "id", "customer_id", "name", "scope", "supplier_id", "category_id", "product_id",
+            "markup_pct", "markup_amount", "min_margin_pct", "rounding", "min_price",
+            "max_price", "priority", "is_active", "effective_from", "effective_until",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = ["id", "customer_id", "created_at", "updated_at"]
+
+    def validate_supplier_id(self, value):
+        return _found(Supplier, value, "Supplier")
+
+    def validate_category_id(self, value):
+        return _found(Category, value, "Category")
+
+    def validate_product_id(self, value):
+        return _found(Product, value, "Product")
+
+    def validate_min_margin_pct(self, value):
+        if value is not None and value >= 100:
+            raise serializers.ValidationError(
+                "Ensure this value is less than 100.", code="less_than"
+            )
+        return value
+
+    def validate(self, attrs):
+        rule = self.instance
+        scope = attrs.get("scope", rule.scope if rule else MarkupScope.ALL)
+        targets = {}
+        for field in SCOPE_TARGETS.values():
+            name = field.removesuffix("_id")
+            if field in attrs:
+                targets[name] = attrs.pop(field)
+            elif rule is not None and "scope" not in attrs:
+                targets[name] = getattr(rule, name)
+            else:
+                targets[name] = None
+
+        errors = {}
+        for target_scope, field in SCOPE_TARGETS.items():
+            given = targets[field.removesuffix("_id")] is not None
+            if target_scope == scope and not given:
+                errors[field] = f"Required when scope is {scope}."
+            elif target_scope != scope and given:
+                errors[field] = f"Must be null when scope is {scope}."
+
+        def merged(name):
+            return attrs[name] if name in attrs else getattr(rule, name, None)
+
+        min_price, max_price = merged("min_price"), merged("max_price")
+        if min_price is not None and max_price is not None and min_price > max_price:
+            errors["max_price"] = "Must be at least min_price."
+        starts, ends = merged("effective_from"), merged("effective_until")
+        if starts is not None and ends is not None and starts >= ends:
+            errors["effective_until"] = "Must be later than effective_from."
+        if errors:
+            raise serializers.ValidationError(errors, code="value_error")
+        return {**attrs, **targets}
+
+
+# -- pushes ----------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "enum": ["success", "pending", "failed"]},
+                     component_name="PushResultStatus")
+class PushResultStatusField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": PushLog.Status.values},
+                     component_name="PushLogStatus")
+class PushLogStatusField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": ["running", "completed"]},
+                     component_name="PushBatchStatus")
+class PushBatchStatusField(serializers.CharField):
+    pass
+
+
+class PushResultSerializer(serializers.Serializer):
+    status = PushResultStatusField()
+    message = serializers.CharField()
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
+class StorefrontIdField(serializers.Field):
+    """The storefront's product id: an integer when it is all digits, else as given."""
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        return int(value) if value.isascii() and value.isdigit() else value
+
+
+class PushHistorySerializer(serializers.ModelSerializer):
+    status = PushLogStatusField(read_only=True)
+    ops_product_id = StorefrontIdField(source="storefront_product_id", read_only=True)
+
+    class Meta:
+        model = PushLog
+        fields = ["id", "status", "error", "pushed_at", "ops_product_id"]
+        read_only_fields = fields
+
+
+class PricedTierSerializer(serializers.Serializer):
+    quantity_min = serializers.IntegerField()
+    quantity_max = serializers.IntegerField(allow_null=True)
+    cost = serializers.CharField()
+    price = serializers.CharField(allow_null=True)
+
+
+class PricedItemSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    sku = serializers.CharField(allow_null=True)
+    cost = serializers.CharField(allow_null=True)
+    price = serializers.CharField(allow_null=True)
+    tiers = PricedTierSerializer(many=True)
+    color = serializers.CharField(allow_null=True)
+    size = serializers.CharField(allow_null=True)
+    width = serializers.CharField(allow_null=True)
+    height = serializers.CharField(allow_null=True)
+    unit = serializers.CharField(allow_null=True)
+    weight = serializers.CharField(allow_null=True)
+
+
+class PricedImageSerializer(serializers.Serializer):
+    image_id = serializers.UUIDField()
+    url = serializers.CharField()
+    color = serializers.CharField(allow_null=True)
+    sort_order = serializers.IntegerField()
+
+
+class PushPreviewSerializer(serializers.Serializer):
+    """The product as it would be pushed: priced for the customer, amounts as strings."""
+
+    product_id = serializers.UUIDField()
+    supplier_id = serializers.UUIDField()
+    supplier_sku = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    brand = serializers.CharField(allow_null=True)
+    product_type = serializers.CharField()
+    category_path = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
+        help_text="[category id, name] pairs from the root down",
+    )
+    items = PricedItemSerializer(many=True)
+    images = PricedImageSerializer(many=True)
+    rule_id = serializers.UUIDField(allow_null=True)
+    payload_hash = serializers.CharField()
+    unchanged = serializers.BooleanField(
+        help_text="True when this payload is what was last pushed: a push would send nothing"
+    )
+
+
+class BulkPushSerializer(serializers.Serializer):
+    """The products to push: `product_ids`, or `filters` as the product list takes them."""
+
+    product_ids = serializers.ListField(
+        child=serializers.UUIDField(), min_length=1, max_length=MAX_BATCH, required=False
+    )
+    filters = serializers.DictField(
+        required=False,
+        help_text="supplier_id, category_id, customer_id, brand, search, archived",
+    )
+
+    def validate_product_ids(self, ids):
+        known = set(Product.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        missing = {
+            index: [f"Product {pk} not found"]
+            for index, pk in enumerate(ids) if pk not in known
+        }
+        if missing:
+            raise serializers.ValidationError(missing, code="not_found")
+        return list(dict.fromkeys(ids))
+
+    def validate_filters(self, filters):
+        errors = {
+            name: ["Unknown filter."] for name in filters if name not in ProductFilter.base_filters
+        }
+        errors.update(
+            (name, ["Input should be a string, number or boolean."])
+            for name, value in filters.items() if isinstance(value, list | dict)
+        )
+        if errors:
+            raise serializers.ValidationError(errors, code="value_error")
+        filterset = ProductFilter(data=filters, queryset=Product.objects.all())
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        ids = list(filterset.qs.values_list("pk", flat=True)[: MAX_BATCH + 1])
+        if not ids:
+            raise serializers.ValidationError("No product matches these filters.", code="empty")
+        if len(ids) > MAX_BATCH:
+            raise serializers.ValidationError(
+                f"More than {MAX_BATCH} products match; narrow the filters.", code="too_long"
+            )
+        return ids
+
+    def validate(self, attrs):
+        if ("product_ids" in attrs) == ("filters" in attrs):
+            raise serializers.ValidationError(
+                {"product_ids": ["Give either product_ids or filters."]}, code="value_error"
+            )
+        return {"product_ids": attrs.get("product_ids") or attrs["filters"]}
+
+
+class BatchStartedSerializer(serializers.Serializer):
+    batch_id = serializers.UUIDField()
+    status = PushBatchStatusField(read_only=True)
+    total = serializers.IntegerField()
+
+
+class PushBatchSerializer(serializers.ModelSerializer):
+    customer_id = serializers.UUIDField(read_only=True)
+    status = PushBatchStatusField(read_only=True)
+    processed = serializers.IntegerField(read_only=True)
+    progress = serializers.IntegerField(read_only=True, help_text="Percent processed")
+
+    class Meta:
+        model = PushBatch
+        fields = [
+            "id", "customer_id", "status", "total", "processed", "succeeded", "failed",
+            "progress", "created_at", "completed_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,46 @@
+"""What every storefront type provides to the push service.
+
+A storefront (OnPrintShop, a PrintOps store, an order management system) is reached
+through its integration: `customer.storefront.typed().storefront()` returns an object
+with one method:
+
+    push(priced: PricedProduct, state: PushState) -> PushOutcome
+
+`state` carries what the hub knows of the product in that storefront (its id and the
+ids of whatever hangs off it, in `refs`), loaded from StorefrontProduct. A storefront
+creates what has no id yet and updates what has one. It raises PushFailed naming the
+step that failed; the ids it obtained before that go in the exception's `refs`, so a
+retry updates them instead of creating duplicates.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PushState:
+    storefront_product_id: str | None = None
+    refs: dict = field(default_factory=dict)
+    # Per category of the product (root first): the storefront category id, if mapped.
+    category_ids: dict = field(default_factory=dict)
+
+
+@dataclass
+class PushOutcome:
+    storefront_product_id: str
+    refs: dict
+    created: bool
+    # Categories the storefront created on the way: {hub category id: storefront id}.
+    new_category_ids: dict = field(default_factory=dict)
+
+
+class PushFailed(Exception):
+    def __init__(self, step, message, *, storefront_product_id=None, refs=None,
+                 new_category_ids=None, retryable=False):
+        super().__init__(message)
+        self.step = step
+        self.message = message
+        self.storefront_product_id = storefront_product_id
+        self.refs = refs
+        self.new_category_ids = new_category_ids or {}
+        # True for failures that may heal (timeouts, 429, 5xx): the task retries them.
+        self.retryable = retryable
