@@ -1,0 +1,46 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.bench import SECTIONS, BenchError, BenchRun, run_bench
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a synthetic catalog, time ingest and the product API, print the numbers as "
+        "JSON. The bench supplier is removed at the start and, unless --keep, at the end."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--products", type=int, default=20000)
+        parser.add_argument("--variants", type=int, default=30, help="Variants per product.")
+        parser.add_argument("--tiers", type=int, default=3, help="Price tiers per variant.")
+        parser.add_argument("--images", type=int, default=4, help="Images per product.")
+        parser.add_argument("--repeat", type=int, default=30, help="Requests per measurement.")
+        parser.add_argument("--supplier", default="Bench Supplier")
+        parser.add_argument("--keep", action="store_true", help="Keep the bench catalog.")
+        parser.add_argument(
+            "--only", default=",".join(SECTIONS),
+            help=f"Comma-separated sections to run, of: {', '.join(SECTIONS)}.",
+        )
+
+    def handle(self, *args, products, variants, tiers, images, repeat, supplier, keep, only,
+               **options):
+        names = [name.strip() for name in only.split(",") if name.strip()]
+        unknown = [name for name in names if name not in SECTIONS]
+        if unknown:
+            raise CommandError(f"Unknown sections {unknown}; choose from {list(SECTIONS)}")
+        if min(products, variants, repeat) < 1 or min(tiers, images) < 0:
+            raise CommandError(
+                "--products, --variants and --repeat must be at least 1, "
+                "--tiers and --images at least 0"
+            )
+        run = BenchRun(
+            supplier_name=supplier, products=products, variants=variants, tiers=tiers,
+            images=images, repeat=repeat, say=self.stderr.write,
+        )
+        try:
+            report = run_bench(run, names, keep=keep)
+        except BenchError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(json.dumps(report, indent=2))
