@@ -223,3 +223,31 @@ def test_the_command_runs_a_sync_in_the_foreground(ovs):
     call_command("sync_integration", str(ovs.pk), "--full", stdout=out, stderr=StringIO())
 
     assert "completed; created 40" in out.getvalue()
+
+
+def test_a_slow_system_times_out_into_a_truthful_error_and_keeps_what_was_stored(
+    ovs, sandbox, settings
+):
+    sync(ovs, full=True)
+    settings.OUTBOUND_TIMEOUT = (1.0, 0.2)
+    sandbox.fakes["ovs"].set_faults(latency_ms=500)
+
+    sync(ovs, full=True)
+
+    assert ovs.sync_status == SyncStatus.ERROR
+    assert ovs.last_error_message
+    assert Product.objects.filter(supplier=ovs.supplier).count() == 40
+    assert ovs.last_successful_sync_at is not None
+
+
+def test_an_error_rate_ends_truthfully_either_way(ovs, sandbox):
+    sandbox.fakes["ovs"].set_faults(error_rate=0.5)
+
+    sync(ovs, full=True)
+
+    stored = Product.objects.filter(supplier=ovs.supplier).count()
+    if ovs.sync_status == SyncStatus.COMPLETED:
+        assert stored == 40
+    else:
+        assert ovs.sync_status == SyncStatus.ERROR and ovs.last_error_message
+        assert stored == ovs.last_sync_stats.get("created", 0)
