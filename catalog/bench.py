@@ -2,7 +2,8 @@
 
 A deterministic synthetic catalog is loaded for one supplier through `ingest_products`,
 then ingest and the product API are timed in-process (real URL routing, real database).
-Each section in SECTIONS takes the shared BenchRun and returns a dict of numbers.
+Each section in SECTIONS takes the shared BenchRun and returns a dict of numbers. The
+sync, push and image sections live in their apps (integrations/bench.py, pushes/bench.py).
 """
 
 import math
@@ -17,16 +18,15 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.module_loading import import_string
 
-from catalog.ingest import ingest_products
+from catalog.ingest import ingest_products, refresh_planner_statistics
 from catalog.models import (
     CATEGORY_PATH_SEPARATOR,
     Category,
     Product,
-    ProductImage,
     Supplier,
     Variant,
-    VariantPrice,
 )
 from hub.api.tokens import issue_access_token
 
@@ -156,6 +156,9 @@ class BenchRun:
     images: int
     repeat: int
     say: Callable[[str], None]
+    sync_products: int = 20000
+    pushes: int = 200
+    keep: bool = False
     supplier: Supplier = None
     seeded: bool = False
 
@@ -193,7 +196,7 @@ class BenchRun:
         if result.failed:
             self.say(f"{label}: {result.failed} failed, first: {result.errors[0]}")
         if not self.seeded:
-            analyze_catalog()
+            refresh_planner_statistics()
             self.seeded = True
         return seconds, result
 
@@ -202,12 +205,15 @@ class BenchRun:
             self.ingest("seeding")
 
     @cached_property
-    def client(self):
+    def user(self):
         users = get_user_model().objects
-        user = users.filter(username="bench").first() or users.create_user(
+        return users.filter(username="bench").first() or users.create_user(
             "bench", is_staff=True
         )
-        token = issue_access_token(user)["access_token"]
+
+    @cached_property
+    def client(self):
+        token = issue_access_token(self.user)["access_token"]
         return Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
 
     def time_get(self, path, params=None):
@@ -234,17 +240,6 @@ class BenchRun:
             call()
             samples.append((time.perf_counter() - started) * 1000)
         return {"p50_ms": percentile(samples, 0.5), "p95_ms": percentile(samples, 0.95)}
-
-
-def analyze_catalog():
-    """Refresh the planner's statistics of the catalog tables after the first load.
-
-    Autovacuum would do it a minute or so later; without it PostgreSQL plans the
-    variant and price lookups of the API as scans of the whole table.
-    """
-    with connection.cursor() as cursor:
-        for model in (Supplier, Category, Product, Variant, VariantPrice, ProductImage):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 class BenchError(Exception):
@@ -354,10 +349,21 @@ def detail_section(run):
     return run.time_get(f"/api/products/{product.id}")
 
 
+def section_of(path):
+    """A section defined in another app, imported when it runs: those apps import this."""
+    def section(run):
+        return import_string(path)(run)
+
+    return section
+
+
 SECTIONS = {
     "ingest": ingest_section,
     "list": list_section,
     "detail": detail_section,
+    "sync": section_of("integrations.bench.sync_section"),
+    "push": section_of("pushes.bench.push_section"),
+    "images": section_of("pushes.bench.images_section"),
 }
 
 
@@ -370,6 +376,7 @@ def run_bench(run, names, *, keep=False):
         run.say("DEBUG is on: every query is logged, so the numbers run slow.")
     remove_bench_supplier(run.supplier_name, run.say)
     run.supplier = Supplier.objects.create(name=run.supplier_name)
+    run.keep = keep
     try:
         sections = {name: section(run) for name, section in SECTIONS.items() if name in names}
     finally:

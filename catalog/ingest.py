@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import (
@@ -24,6 +24,7 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductOption,
+    Supplier,
     Variant,
     VariantPrice,
 )
@@ -32,6 +33,8 @@ from catalog.payload import PayloadError, content_hash, parse_product
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 200
+# A load that writes this many products refreshes the planner's statistics afterwards.
+LARGE_LOAD = 1000
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 
@@ -89,7 +92,22 @@ def ingest_products(supplier, payloads, *, batch_size=DEFAULT_BATCH_SIZE, progre
         result.add(ingest.batch(batch, is_filler))
         if progress:
             progress(result)
+    if result.created + result.updated >= LARGE_LOAD:
+        refresh_planner_statistics()
     return result
+
+
+def refresh_planner_statistics():
+    """ANALYZE the catalog tables after a large load (PostgreSQL).
+
+    Until autovacuum gets to it, the planner believes the tables are as small as before
+    and plans the API's variant and price lookups as scans of whole tables.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in (Supplier, Category, Product, Variant, VariantPrice, ProductImage):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 class _Ingest:
@@ -190,6 +208,7 @@ class _Ingest:
             ).values_list("supplier_sku", "id")
         )
         by_id = {ids[data["supplier_sku"]]: data for _, data in changed}
+        existing_ids = {ids[sku] for sku in existing if sku in ids}
         product_ids = list(by_id)
 
         variant_ids = _upsert_children(
@@ -203,7 +222,10 @@ class _Ingest:
             ["sku", "color", "size", "base_price", "inventory", "warehouse", "sort_order",
              "updated_at"],
         )
-        VariantPrice.objects.filter(variant_id__in=list(variant_ids.values())).delete()
+        # New products have no prices to replace.
+        VariantPrice.objects.filter(
+            variant_id__in=[pk for (pid, _), pk in variant_ids.items() if pid in existing_ids]
+        ).delete()
         VariantPrice.objects.bulk_create([
             VariantPrice(variant_id=variant_ids[(pid, v["variant_key"])], **price)
             for pid, data in by_id.items() for v in data["variants"] for price in v["prices"]
