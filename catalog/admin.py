@@ -13,7 +13,6 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
 from catalog.models import (
     CATEGORY_PATH_SEPARATOR,
@@ -277,11 +276,8 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Archive selected products")
     def archive_products(self, request, queryset):
-        now = timezone.now()
         selected = queryset.count()
-        archived = queryset.filter(archived_at__isnull=True).update(
-            archived_at=now, updated_at=now
-        )
+        archived = queryset.archive()
         self.message_user(
             request,
             f"Archived {archived} product{pluralize(archived)} "
@@ -291,11 +287,8 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Restore selected products")
     def restore_products(self, request, queryset):
-        now = timezone.now()
         selected = queryset.count()
-        restored = queryset.filter(archived_at__isnull=False).update(
-            archived_at=None, updated_at=now
-        )
+        restored = queryset.restore()
         self.message_user(
             request,
             f"Restored {restored} product{pluralize(restored)} "

@@ -140,15 +140,17 @@ class _Ingest:
             parsed[product["supplier_sku"]] = (index, product)
 
         stored = {
-            sku: (hash_, filler) for sku, hash_, filler in
+            sku: (hash_, filler, image_url) for sku, hash_, filler, image_url in
             Product.objects.filter(supplier=self.supplier, supplier_sku__in=list(parsed))
-            .values_list("supplier_sku", "content_hash", "is_filler")
+            .values_list("supplier_sku", "content_hash", "is_filler", "image_url")
         }
-        existing = {sku: hash_ for sku, (hash_, _) in stored.items()}
+        existing = {sku: hash_ for sku, (hash_, _, _) in stored.items()}
         changed = []
         for sku, (index, product) in parsed.items():
             if product["is_filler"] is None:
                 product["is_filler"] = stored[sku][1] if sku in stored else False
+            if product["images"] is None and not product["image_url"] and sku in stored:
+                product["image_url"] = stored[sku][2]
             product["content_hash"] = content_hash(product)
             if existing.get(sku) == product["content_hash"]:
                 result.record(sku, UNCHANGED)
@@ -236,11 +238,12 @@ class _Ingest:
                 ProductImage(product_id=pid, source_url=i["url"], url=i["url"],
                              image_type=i["image_type"], color=i["color"],
                              sort_order=i["sort_order"], checksum=i["checksum"])
-                for pid, data in by_id.items() for i in data["images"]
+                for pid, data in by_id.items() for i in data["images"] or ()
             ],
             # `url` and `checksum` are left alone: they may describe a hosted copy of the
             # source image, which must not be uploaded again for an unrelated change.
             ["image_type", "color", "sort_order", "updated_at"],
+            parents_to_prune=[pid for pid, data in by_id.items() if data["images"] is not None],
         )
         option_ids = _upsert_children(
             ProductOption, "product_id", "option_key", product_ids,
@@ -321,11 +324,14 @@ class _Ingest:
         return parent
 
 
-def _upsert_children(model, parent_field, key_field, parent_ids, rows, update_fields):
+def _upsert_children(model, parent_field, key_field, parent_ids, rows, update_fields,
+                     parents_to_prune=None):
     """Upsert `rows` by (parent, key), delete the parents' other children.
 
+    Only the children of `parents_to_prune` (default: all parents) are deleted.
     Returns {(parent_id, key): id} for the rows kept.
     """
+    prune = set(parent_ids if parents_to_prune is None else parents_to_prune)
     if rows:
         model.objects.bulk_create(
             rows, update_conflicts=True, update_fields=update_fields,
@@ -338,7 +344,7 @@ def _upsert_children(model, parent_field, key_field, parent_ids, rows, update_fi
     ).values_list("pk", parent_field, key_field):
         if (parent_id, key) in wanted:
             kept[(parent_id, key)] = pk
-        else:
+        elif parent_id in prune:
             stale.append(pk)
     if stale:
         model.objects.filter(pk__in=stale).delete()

@@ -109,6 +109,26 @@ class ProductQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("supplier").order_by("product_name", "id")
 
+    def archive(self):
+        """Archive the active products among these; returns how many were archived.
+
+        Storefronts hear of it through the products_archived signal.
+        """
+        from catalog.signals import products_archived
+
+        ids = list(self.filter(archived_at__isnull=True).values_list("pk", flat=True))
+        if ids:
+            now = timezone.now()
+            Product.objects.filter(pk__in=ids).update(archived_at=now, updated_at=now)
+            products_archived.send(sender=Product, product_ids=ids)
+        return len(ids)
+
+    def restore(self):
+        """Restore the archived products among these; returns how many were restored."""
+        return self.filter(archived_at__isnull=False).update(
+            archived_at=None, updated_at=timezone.now()
+        )
+
 
 class Product(TimeStamped):
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="products")
@@ -151,13 +171,13 @@ class Product(TimeStamped):
 
     def archive(self):
         if self.archived_at is None:
-            self.archived_at = timezone.now()
-            self.save(update_fields=["archived_at", "updated_at"])
+            Product.objects.filter(pk=self.pk).archive()
+            self.refresh_from_db(fields=["archived_at", "updated_at"])
 
     def restore(self):
         if self.archived_at is not None:
-            self.archived_at = None
-            self.save(update_fields=["archived_at", "updated_at"])
+            Product.objects.filter(pk=self.pk).restore()
+            self.refresh_from_db(fields=["archived_at", "updated_at"])
 
 
 def variant_stats(product_ids):

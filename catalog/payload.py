@@ -282,7 +282,10 @@ def parse_product(data):
         # None: keep what the catalog has (a sync does not know which products are fillers).
         "is_filler": check.boolean(data, "is_filler", (), default=None),
         "variants": _each(check, data, "variants", _variant),
-        "images": _each(check, data, "images", _image),
+        # None (no "images" key): keep the stored images, e.g. art added in the hub to
+        # products whose source has no pictures.
+        "images": _each(check, data, "images", _image) if data.get("images") is not None
+        else None,
         "options": _each(check, data, "options", _option),
         "sizes": _each(check, data, "sizes", _size),
         "apparel_details": _apparel_details(
@@ -297,9 +300,11 @@ def parse_product(data):
         raise PayloadError(check.errors)
     # The same picture listed twice is one image.
     seen = set()
-    product["images"] = [
-        image for image in product["images"] if not (image["url"] in seen or seen.add(image["url"]))
-    ]
+    if product["images"] is not None:
+        product["images"] = [
+            image for image in product["images"]
+            if not (image["url"] in seen or seen.add(image["url"]))
+        ]
     if not product["image_url"] and product["images"]:
         product["image_url"] = min(product["images"], key=lambda i: i["sort_order"])["url"]
     return product

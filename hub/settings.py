@@ -228,6 +228,8 @@ SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 600, minimum=30)
 DEFAULT_SYNC_INTERVAL_MINUTES = env_int("DEFAULT_SYNC_INTERVAL_MINUTES", 360, minimum=1)
 # How long POST /api/push/{customer}/{product} waits for the push before answering 202.
 PUSH_WAIT_SECONDS = env_int("PUSH_WAIT_SECONDS", 10, minimum=0)
+# Where the hub is reached from outside: the base of the webhook URLs it registers.
+HUB_PUBLIC_URL = env_str("HUB_PUBLIC_URL", "http://127.0.0.1:8000")
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True

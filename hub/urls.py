@@ -18,4 +18,5 @@ urlpatterns = [
     path("api/v1/external-integrations/", include("integrations.api.urls")),
     path("api/", include("pushes.api.urls")),
     path("api/", include("catalog.api.urls")),
+    path("webhooks/", include("integrations.webhook_urls")),
 ]

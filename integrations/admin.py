@@ -24,10 +24,16 @@ from hub.queue import enqueue
 from integrations.models import (
     INTEGRATION_MODELS,
     ImportTask,
+    OMSIntegration,
     OPSIntegration,
     Organization,
     OVSIntegration,
+    PrintOpsIntegration,
+    PrintOpsShippingMethod,
+    WebhookEvent,
 )
+from integrations.printops.client import PrintOpsError
+from integrations.printops.webhooks import register_webhooks
 from integrations.schedules import ensure_schedule
 from integrations.services import claim_sync, create_integration
 from integrations.tasks import sync_integration
@@ -387,6 +393,217 @@ class OPSIntegrationAdmin(admin.ModelAdmin):
         elif form.connection_changed():
             obj.token = obj.token_expires_at = None
         super().save_model(request, obj, form, change)
+
+
+class OMSIntegrationForm(forms.ModelForm):
+    api_token = secret_field("API token")
+
+    class Meta:
+        model = OMSIntegration
+        fields = [
+            "name", "base_url", "api_token", "store_id", "team_id", "country_id",
+            "default_dpi", "default_location",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        adding = self.instance._state.adding
+        # What is stored is never put back into the page.
+        self.initial.pop("api_token", None)
+        self.fields["api_token"].required = adding
+        if not adding:
+            self.fields["api_token"].help_text = "A token is stored; leave empty to keep it."
+
+    def clean_api_token(self):
+        return self.cleaned_data["api_token"] or self.instance.api_token
+
+
+@admin.register(OMSIntegration)
+class OMSIntegrationAdmin(admin.ModelAdmin):
+    """An order management system used as a customer's storefront. The token is never shown."""
+
+    form = OMSIntegrationForm
+    list_display = ["name", "base_url", "store_id", "team_id", "country_id", "user"]
+    list_select_related = ["user"]
+    search_fields = ["name", "base_url", "store_id"]
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["name", "base_url"]
+        if obj is not None:
+            main.append("user")
+        return [
+            (None, {"fields": main}),
+            ("Connection", {"fields": ["api_token", "store_id"]}),
+            ("Defaults of every product and variant", {
+                "fields": ["team_id", "country_id", "default_dpi", "default_location"],
+            }),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["user"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.user = request.user
+        super().save_model(request, obj, form, change)
+
+
+# -- PrintOps ------------------------------------------------------------------------------
+
+LATEST_WEBHOOK_EVENTS = 20
+
+
+class PrintOpsIntegrationForm(forms.ModelForm):
+    api_token = secret_field("API token")
+
+    class Meta:
+        model = PrintOpsIntegration
+        fields = ["name", "user", "organization", "base_url", "api_token"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        adding = self.instance._state.adding
+        # What is stored is never put back into the page.
+        self.initial.pop("api_token", None)
+        self.fields["api_token"].required = adding
+        if not adding:
+            self.fields["api_token"].help_text = "A token is stored; leave empty to keep it."
+
+    def clean_api_token(self):
+        return self.cleaned_data["api_token"] or self.instance.api_token
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PrintOpsShippingMethodInline(ReadOnlyInline):
+    model = PrintOpsShippingMethod
+    verbose_name_plural = "Shipping methods (read at each sync)"
+    fields = ["name", "external_id", "updated_at"]
+    readonly_fields = fields
+
+
+class LatestWebhookEventsFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            self._latest = super().get_queryset()[:LATEST_WEBHOOK_EVENTS]
+        return self._latest
+
+
+class WebhookEventInline(ReadOnlyInline):
+    model = WebhookEvent
+    formset = LatestWebhookEventsFormSet
+    verbose_name_plural = (
+        f"Latest webhook events (the last {LATEST_WEBHOOK_EVENTS}, newest first)"
+    )
+    fields = ["received_at", "event_type", "store_id"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-received_at", "-id").defer("payload")
+
+
+@admin.register(PrintOpsIntegration)
+class PrintOpsIntegrationAdmin(admin.ModelAdmin):
+    """PrintOps: a source of print products and the home of customers' stores.
+
+    The API token is never shown; the webhook secret neither.
+    """
+
+    form = PrintOpsIntegrationForm
+    list_display = [
+        "name", "user", "organization", "supplier", "sync_status", "last_successful_sync_at",
+        "progress",
+    ]
+    list_filter = ["sync_status", "organization"]
+    list_select_related = ["user", "organization", "supplier"]
+    search_fields = ["name", "base_url"]
+    autocomplete_fields = ["user", "organization"]
+    actions = ["register_webhooks", "sync_now", "full_sync_now"]
+    progress = OVSIntegrationAdmin.progress
+    sync_now = OVSIntegrationAdmin.sync_now
+    full_sync_now = OVSIntegrationAdmin.full_sync_now
+    queue_syncs = OVSIntegrationAdmin.queue_syncs
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["name", "user", "organization", "base_url"]
+        if obj is None:
+            return [(None, {"fields": main}), ("Connection", {"fields": ["api_token"]})]
+        return [
+            (None, {"fields": [*main, "supplier"]}),
+            ("Connection", {"fields": ["api_token"]}),
+            ("Sync state", {"fields": SYNC_STATE_FIELDS}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["supplier", *SYNC_STATE_FIELDS]
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else [PrintOpsShippingMethodInline, WebhookEventInline]
+
+    def get_changeform_initial_data(self, request):
+        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service, so the integration gets its supplier and its schedule.
+        created = create_integration(PrintOpsIntegration, **{
+            field.name: getattr(obj, field.name)
+            for field in obj._meta.concrete_fields if field.name in form.fields
+        })
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    @admin.action(description="Register webhooks")
+    def register_webhooks(self, request, queryset):
+        for integration in queryset:
+            try:
+                registration = register_webhooks(integration)
+            except PrintOpsError as exc:
+                self.message_user(request, f"{integration.name}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{integration.name}: webhooks {registration}.",
+                                  messages.SUCCESS)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """Webhook events as they were received: they can be read, never edited."""
+
+    list_display = ["received_at", "integration", "event_type", "store_id"]
+    list_filter = ["integration", "event_type", "store_id"]
+    list_select_related = ["integration"]
+    fields = ["integration_link", "event_type", "store_id", "received_at", "payload"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Integration")
+    def integration_link(self, event):
+        return format_html(
+            '<a href="{}">{}</a>', integration_url(event.integration), event.integration
+        )
 
 
 # -- imports -------------------------------------------------------------------------------

@@ -1,16 +1,22 @@
 """Demo integrations pointing at the sandbox fakes, for `make run`."""
 
+import logging
+
 from hub.queue import enqueue
-from integrations.models import OVSIntegration
+from integrations.models import OVSIntegration, PrintOpsIntegration
+from integrations.printops.client import PrintOpsError
+from integrations.printops.webhooks import register_webhooks
 from integrations.services import claim_sync, create_integration
 
+logger = logging.getLogger(__name__)
+
 DEMO_OVS = "Demo OVS (sandbox)"
+DEMO_PRINTOPS = "Demo PrintOps (sandbox)"
+DEMO_PRINTOPS_TOKEN = "demo-printops-token"
 
 
 def load_demo_integrations(owner, sandbox_url):
-    """Create the demo OVS integration once and queue its first sync."""
-    from integrations.tasks import sync_integration
-
+    """Create the demo OVS and PrintOps integrations once and queue their first syncs."""
     ovs = OVSIntegration.objects.filter(name=DEMO_OVS).first()
     if ovs is None:
         ovs = create_integration(
@@ -19,8 +25,36 @@ def load_demo_integrations(owner, sandbox_url):
         )
     else:
         OVSIntegration.objects.filter(pk=ovs.pk).update(base_url=f"{sandbox_url}/ovs")
-    if ovs.last_successful_sync_at is None:
-        run_id = claim_sync(ovs.pk, full=True)
+    printops = load_demo_printops(owner, sandbox_url)
+    for integration in (ovs, printops):
+        queue_first_sync(integration)
+    return [ovs, printops]
+
+
+def load_demo_printops(owner, sandbox_url):
+    """The demo PrintOps integration, its webhooks registered at the sandbox (best effort)."""
+    printops = PrintOpsIntegration.objects.filter(name=DEMO_PRINTOPS).first()
+    if printops is None:
+        printops = create_integration(
+            PrintOpsIntegration, name=DEMO_PRINTOPS, base_url=f"{sandbox_url}/printops",
+            api_token=DEMO_PRINTOPS_TOKEN, user=owner,
+        )
+    else:
+        PrintOpsIntegration.objects.filter(pk=printops.pk).update(
+            base_url=f"{sandbox_url}/printops"
+        )
+        printops.refresh_from_db()
+    try:
+        register_webhooks(printops)
+    except PrintOpsError as exc:
+        logger.warning("The demo PrintOps webhooks were not registered: %s", exc)
+    return printops
+
+
+def queue_first_sync(integration):
+    from integrations.tasks import sync_integration
+
+    if integration.last_successful_sync_at is None:
+        run_id = claim_sync(integration.pk, full=True)
         if run_id:
-            enqueue(sync_integration, str(ovs.pk), str(run_id), True)
-    return [ovs]
+            enqueue(sync_integration, str(integration.pk), str(run_id), True)

@@ -6,6 +6,7 @@ credentials in a child table (multi-table inheritance), so one query lists them 
 each type keeps real columns.
 """
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -33,6 +34,12 @@ class Organization(models.Model):
 class IntegrationType(models.TextChoices):
     OVS = "ovs", "OVS"
     OPS = "ops", "OnPrintShop"
+    PRINTOPS = "printops", "PrintOps"
+    OMS = "oms", "Order management system"
+
+
+# Types a customer's products can be pushed to (the others only feed the catalog).
+STOREFRONT_TYPES = (IntegrationType.OPS, IntegrationType.OMS, IntegrationType.PRINTOPS)
 
 
 class SyncStatus(models.TextChoices):
@@ -188,7 +195,104 @@ class OPSIntegration(Integration):
         return OPSStorefront(self)
 
 
-INTEGRATION_MODELS = {IntegrationType.OVS: OVSIntegration, IntegrationType.OPS: OPSIntegration}
+class PrintOpsIntegration(Integration):
+    """PrintOps, both ways: its base products are a source, its stores are storefronts."""
+
+    api_token = EncryptedTextField()
+    # The secret in the path of the hub's webhook endpoint: only PrintOps knows it.
+    webhook_secret = models.CharField(max_length=64, editable=False, blank=True, default="")
+
+    class Meta:
+        verbose_name = "PrintOps integration"
+
+    def save(self, *args, **kwargs):
+        self.integration_type = IntegrationType.PRINTOPS
+        if not self.webhook_secret:
+            self.webhook_secret = secrets.token_urlsafe(32)
+        super().save(*args, **kwargs)
+
+    def source(self):
+        from integrations.printops.source import PrintOpsSource
+
+        return PrintOpsSource(self)
+
+    def storefront(self):
+        from integrations.printops.storefront import PrintOpsStorefront
+
+        return PrintOpsStorefront(self)
+
+
+class PrintOpsShippingMethod(models.Model):
+    """A shipping method PrintOps offers, read at each sync and shown in the admin."""
+
+    integration = models.ForeignKey(
+        PrintOpsIntegration, on_delete=models.CASCADE, related_name="shipping_methods"
+    )
+    external_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255)
+    details = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "external_id"],
+                                    name="printops_shipping_method_once"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WebhookEvent(models.Model):
+    """One event an external system sent to the hub's webhook endpoint, kept as received."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    event_type = models.CharField(max_length=64)
+    store_id = models.CharField(max_length=64, null=True, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.event_type} at {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class OMSIntegration(Integration):
+    """An order management system used as a customer's storefront."""
+
+    api_token = EncryptedTextField()
+    store_id = models.CharField(max_length=64)
+    # Defaults the OMS needs on every product and variant.
+    team_id = models.CharField(max_length=64, null=True, blank=True)
+    country_id = models.CharField(max_length=64, null=True, blank=True)
+    default_dpi = models.PositiveIntegerField(default=300)
+    default_location = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OMS storefront"
+
+    def save(self, *args, **kwargs):
+        self.integration_type = IntegrationType.OMS
+        super().save(*args, **kwargs)
+
+    def storefront(self):
+        from integrations.oms.storefront import OMSStorefront
+
+        return OMSStorefront(self)
+
+
+INTEGRATION_MODELS = {
+    IntegrationType.OVS: OVSIntegration,
+    IntegrationType.OPS: OPSIntegration,
+    IntegrationType.PRINTOPS: PrintOpsIntegration,
+    IntegrationType.OMS: OMSIntegration,
+}
 
 
 class ImportTask(models.Model):

@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from catalog.admin import count_of
 from catalog.models import Product
 from integrations.admin import integration_url
-from integrations.models import IntegrationType
+from integrations.models import STOREFRONT_TYPES
 from pushes.models import (
     CategoryMapping,
     Customer,
@@ -140,7 +140,9 @@ class MarkupRuleInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "storefront_link", "rule_count", "last_push"]
+    list_display = [
+        "name", "is_active", "storefront_link", "storefront_type", "rule_count", "last_push",
+    ]
     list_filter = ["is_active"]
     list_select_related = ["storefront"]
     search_fields = ["name"]
@@ -157,9 +159,10 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "storefront":
-            # Only storefronts can be pushed to; sources feed the catalog.
+            # Only storefronts can be pushed to (each named with its type); sources only
+            # feed the catalog.
             kwargs["queryset"] = db_field.related_model.objects.filter(
-                integration_type=IntegrationType.OPS
+                integration_type__in=STOREFRONT_TYPES
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -170,6 +173,12 @@ class CustomerAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">{}</a>', integration_url(customer.storefront), customer.storefront.name
         )
+
+    @admin.display(description="Storefront type", ordering="storefront__integration_type")
+    def storefront_type(self, customer):
+        if customer.storefront is None:
+            return "—"
+        return customer.storefront.get_integration_type_display()
 
     @admin.display(description="Rules", ordering="rule_count")
     def rule_count(self, customer):

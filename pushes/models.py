@@ -193,6 +193,7 @@ class PushLog(models.Model):
         CREATED = "created", "Created in the storefront"
         UPDATED = "updated", "Updated in the storefront"
         UNCHANGED = "unchanged", "Unchanged: nothing sent"
+        DEACTIVATED = "deactivated", "Made inactive (archived in the hub)"
         FAILED = "failed", "Failed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -208,6 +209,8 @@ class PushLog(models.Model):
     error = models.TextField(null=True, blank=True)
     # The push step that failed (category, product, sizes, prices, images, ...).
     step = models.CharField(max_length=32, null=True, blank=True)
+    # What the storefront did, in words, when it said more than created/updated.
+    detail = models.TextField(blank=True, default="")
     pushed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The product's id in the storefront, as the storefront returned it.
     storefront_product_id = models.CharField(max_length=64, null=True, blank=True)

@@ -35,6 +35,8 @@ class PricedItem:
     height: Decimal | None = None
     unit: str | None = None
     weight: Decimal | None = None
+    # What the source knows of a print size (e.g. the source's own product id).
+    attributes: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -356,6 +356,7 @@ def _size_item(rule, size, details):
         height=size.height,
         unit=size.unit,
         weight=size.weight,
+        attributes=size.attributes,
     )
 
 

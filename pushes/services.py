@@ -33,7 +33,14 @@ CLAIM_EXPIRES = timedelta(minutes=10)
 
 
 class PushRefused(Exception):
-    """The push cannot be done as asked (inactive customer, archived product, ...)."""
+    """The push cannot be done as asked (inactive customer, archived product, ...).
+
+    `about` names what the refusal is about: "customer_id" or "product_id".
+    """
+
+    def __init__(self, message, about="customer_id"):
+        super().__init__(message)
+        self.about = about
 
 
 class PushBusy(Exception):
@@ -44,9 +51,14 @@ def check_pushable(customer, product):
     if not customer.is_active:
         raise PushRefused(f"Customer {customer.name} is inactive; nothing is pushed to it.")
     if product.archived_at is not None:
-        raise PushRefused(f"Product {product.supplier_sku} is archived; restore it to push it.")
+        raise PushRefused(f"Product {product.supplier_sku} is archived; restore it to push it.",
+                          about="product_id")
     if customer.storefront_id is None:
         raise PushRefused(f"Customer {customer.name} has no storefront to push to.")
+    storefront = customer.storefront.typed().storefront()
+    reason = getattr(storefront, "refusal", lambda product: None)(product)
+    if reason:
+        raise PushRefused(reason, about="product_id")
 
 
 def request_push(customer, product, *, batch=None):
@@ -175,7 +187,8 @@ def _push(customer, product, entry, log):
         return False
 
     state = PushState(storefront_product_id=entry.storefront_product_id, refs=entry.refs,
-                      category_ids=_category_ids(customer, product))
+                      category_ids=_category_ids(customer, product),
+                      options=customer.storefront_options)
     storefront = customer.storefront.typed().storefront()
     try:
         outcome = storefront.push(priced, state)
@@ -202,7 +215,11 @@ def _push(customer, product, entry, log):
         ops_product_id=str(outcome.storefront_product_id)
     )
     log.status, log.step, log.error = PushLog.Status.PUSHED, None, None
-    log.action = PushLog.Action.CREATED if outcome.created else PushLog.Action.UPDATED
+    log.action = (
+        PushLog.Action.CREATED if outcome.created
+        else PushLog.Action.UPDATED if outcome.sent else PushLog.Action.UNCHANGED
+    )
+    log.detail = outcome.summary
     log.storefront_product_id = str(outcome.storefront_product_id)
     return False
 
@@ -229,3 +246,31 @@ def repush_changed(product_ids):
         enqueue(push_product_task, str(customer_id), str(product_id))
         count += 1
     return count
+
+
+def deactivate_products(product_ids):
+    """Make archived products inactive in every storefront that can hide them; log each."""
+    entries = StorefrontProduct.objects.filter(
+        product_id__in=product_ids, storefront_product_id__isnull=False,
+        customer__storefront__isnull=False,
+    ).select_related("customer__storefront", "product")
+    logs = []
+    for entry in entries:
+        storefront = entry.customer.storefront.typed().storefront()
+        if not hasattr(storefront, "deactivate"):
+            continue
+        log = PushLog(customer=entry.customer, product=entry.product,
+                      storefront_product_id=entry.storefront_product_id,
+                      status=PushLog.Status.PUSHED, action=PushLog.Action.DEACTIVATED)
+        try:
+            storefront.deactivate(PushState(storefront_product_id=entry.storefront_product_id,
+                                            refs=entry.refs))
+            # The next push must send the product again (it is active in the payload).
+            StorefrontProduct.objects.filter(pk=entry.pk).update(pushed_hash="")
+        except PushFailed as exc:
+            log.status, log.action, log.step, log.error = (
+                PushLog.Status.FAILED, PushLog.Action.FAILED, exc.step, exc.message
+            )
+        logs.append(log)
+    PushLog.objects.bulk_create(logs)
+    return logs

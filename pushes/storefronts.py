@@ -5,6 +5,11 @@ through its integration: `customer.storefront.typed().storefront()` returns an o
 with one method:
 
     push(priced: PricedProduct, state: PushState) -> PushOutcome
+    deactivate(state: PushState) -> None      (optional: storefronts that can hide a
+                                               product implement it; archiving uses it)
+    refusal(product) -> str | None            (optional: why this storefront cannot take
+                                               the product at all, e.g. PrintOps fulfils
+                                               only its own products; a push is then 422)
 
 `state` carries what the hub knows of the product in that storefront (its id and the
 ids of whatever hangs off it, in `refs`), loaded from StorefrontProduct. A storefront
@@ -22,6 +27,8 @@ class PushState:
     refs: dict = field(default_factory=dict)
     # Per category of the product (root first): the storefront category id, if mapped.
     category_ids: dict = field(default_factory=dict)
+    # The customer's settings for this storefront (Customer.storefront_options).
+    options: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -31,6 +38,10 @@ class PushOutcome:
     created: bool
     # Categories the storefront created on the way: {hub category id: storefront id}.
     new_category_ids: dict = field(default_factory=dict)
+    # False when the storefront found nothing to send (logged as unchanged).
+    sent: bool = True
+    # What the push did, in words, when the storefront has more to say than created/updated.
+    summary: str = ""
 
 
 class PushFailed(Exception):

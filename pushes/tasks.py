@@ -31,3 +31,8 @@ def push_product_task(self, customer_id, product_id, log_id=None, batch_id=None,
 @shared_task
 def repush_changed_products(product_ids):
     services.repush_changed(product_ids)
+
+
+@shared_task
+def deactivate_products_task(product_ids):
+    services.deactivate_products(product_ids)

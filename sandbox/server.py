@@ -15,6 +15,8 @@ FAKES = {
     "ovs": "sandbox.ovs.OVSFake",
     "ops": "sandbox.ops.OPSFake",
     "push": "sandbox.push_service.PushServiceFake",
+    "printops": "sandbox.printops.PrintOpsFake",
+    "oms": "sandbox.oms.OMSFake",
 }
 
 

@@ -1,4 +1,12 @@
-"""The external integrations API's shapes. Secrets are write-only: no serializer shows them."""
+"""The external integrations API's shapes. Secrets are write-only: no serializer shows them.
+
+Each type with typed endpoints (`/ovs`, `/oms`, ...) has three serializers: the public
+one that shows its settings, one that creates it and one that updates it; they are
+registered in INTEGRATION_KINDS, which the views and URLs read.
+"""
+
+import logging
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
@@ -8,10 +16,24 @@ from rest_framework import serializers
 
 from hub.queue import enqueue
 from integrations.api.permissions import require_member, require_superuser
-from integrations.models import ImportTask, Integration, Organization, OVSIntegration, SyncStatus
+from integrations.models import (
+    ImportTask,
+    Integration,
+    IntegrationType,
+    OMSIntegration,
+    Organization,
+    OVSIntegration,
+    PrintOpsIntegration,
+    SyncStatus,
+)
+from integrations.printops.client import check_credentials
+from integrations.printops.webhooks import register_webhooks, webhook_url
 from integrations.schedules import ensure_schedule
 from integrations.services import create_integration
+from integrations.sources import SourceError
 from integrations.tasks import import_products
+
+logger = logging.getLogger(__name__)
 
 MAX_PRODUCT_CODES = 1000
 
@@ -29,6 +51,11 @@ class IntegrationSerializer(serializers.ModelSerializer):
     integration_type = serializers.CharField(read_only=True)
     user_id = serializers.UUIDField(read_only=True)
     organization_id = serializers.UUIDField(read_only=True, allow_null=True)
+
+    # Fields only those who may open the integration (its owner, its organization's
+    # members, superusers) may see. This API shows nothing else; pages that show an
+    # integration to others (a customer's storefront) leave them out.
+    OWNER_ONLY = ()
 
     class Meta:
         model = Integration
@@ -51,13 +78,36 @@ class OVSIntegrationSerializer(IntegrationSerializer):
         read_only_fields = fields
 
 
-# Integration type → the serializer that shows all of its fields.
-TYPED_SERIALIZERS = {OVSIntegration: OVSIntegrationSerializer}
+class OMSIntegrationSerializer(IntegrationSerializer):
+    """An order management system used as a storefront, without its API token."""
+
+    class Meta(IntegrationSerializer.Meta):
+        model = OMSIntegration
+        fields = [
+            *IntegrationSerializer.Meta.fields, "base_url", "store_id", "team_id", "country_id",
+            "default_dpi", "default_location",
+        ]
+        read_only_fields = fields
 
 
-def typed_data(integration):
-    integration = integration.typed()
-    return TYPED_SERIALIZERS[type(integration)](integration).data
+class PrintOpsIntegrationSerializer(IntegrationSerializer):
+    """A PrintOps integration, without its API token.
+
+    `webhook_url` is where PrintOps delivers its events; the secret in it is the only
+    proof a delivery comes from PrintOps, so it is OWNER_ONLY.
+    """
+
+    webhook_url = serializers.SerializerMethodField()
+
+    class Meta(IntegrationSerializer.Meta):
+        model = PrintOpsIntegration
+        fields = [*IntegrationSerializer.Meta.fields, "base_url", "webhook_url"]
+        read_only_fields = fields
+
+    OWNER_ONLY = ("webhook_url",)
+
+    def get_webhook_url(self, integration) -> str:
+        return webhook_url(integration)
 
 
 class SyncTriggerSerializer(serializers.Serializer):
@@ -150,21 +200,13 @@ class OwnershipFields(serializers.Serializer):
         return self.context["request"].user
 
 
-class OVSIntegrationCreateSerializer(OwnershipFields):
-    """A new OVS integration; its organization may also come from the query (context)."""
+class IntegrationCreateSerializer(OwnershipFields):
+    """What creating any integration takes besides its settings: who owns it.
 
-    name = serializers.CharField(max_length=255)
-    base_url = serializers.CharField(max_length=255, validators=[http_url])
-    username = serializers.CharField(max_length=255)
-    password = serializers.CharField(max_length=255, trim_whitespace=False, write_only=True)
+    Its organization may also come from the query (context `organization`).
+    """
+
     user_id = serializers.UUIDField(required=False, allow_null=True)
-    push_service_base_url = serializers.CharField(
-        max_length=500, required=False, allow_null=True, validators=[http_url]
-    )
-    push_service_api_key = serializers.CharField(
-        max_length=500, required=False, allow_null=True, trim_whitespace=False, write_only=True
-    )
-    push_products = serializers.BooleanField(default=False)
     organization_id = serializers.UUIDField(required=False, allow_null=True)
 
     def validate(self, attrs):
@@ -176,32 +218,14 @@ class OVSIntegrationCreateSerializer(OwnershipFields):
             require_member(self.caller, organization)
         return {**attrs, "user": owner or self.caller, "organization": organization}
 
-    def create(self, validated_data):
-        return create_integration(OVSIntegration, **validated_data)
 
+class IntegrationUpdateSerializer(OwnershipFields):
+    """Changes to any integration: only the fields given change.
 
-class OVSIntegrationUpdateSerializer(OwnershipFields):
-    """Changes to an OVS integration: only the fields given change.
-
-    null leaves a field as it is, except `push_service_base_url` (null clears it) and
-    `organization_id` (null makes the integration personal again).
+    null leaves a field as it is, except those in NULL_MEANS_CLEAR (`organization_id`:
+    null makes the integration personal again).
     """
 
-    name = serializers.CharField(max_length=255, required=False, allow_null=True)
-    base_url = serializers.CharField(
-        max_length=255, required=False, allow_null=True, validators=[http_url]
-    )
-    username = serializers.CharField(max_length=255, required=False, allow_null=True)
-    password = serializers.CharField(
-        max_length=255, required=False, allow_null=True, trim_whitespace=False, write_only=True
-    )
-    push_service_base_url = serializers.CharField(
-        max_length=500, required=False, allow_null=True, validators=[http_url]
-    )
-    push_service_api_key = serializers.CharField(
-        max_length=500, required=False, allow_null=True, trim_whitespace=False, write_only=True
-    )
-    push_products = serializers.BooleanField(required=False, allow_null=True)
     organization_id = serializers.UUIDField(
         required=False, allow_null=True, help_text="Organization to transfer this integration to"
     )
@@ -210,9 +234,7 @@ class OVSIntegrationUpdateSerializer(OwnershipFields):
         help_text="User to transfer this integration to (superusers only)",
     )
 
-    NULL_MEANS_CLEAR = ("push_service_base_url", "organization_id")
-    # A stored access token belongs to the server and account it was issued by.
-    CONNECTION_FIELDS = {"base_url", "username", "password"}
+    NULL_MEANS_CLEAR = ("organization_id",)
 
     def validate(self, attrs):
         integration = self.instance
@@ -234,15 +256,235 @@ class OVSIntegrationUpdateSerializer(OwnershipFields):
         return attrs
 
     def update(self, integration, validated_data):
-        if self.CONNECTION_FIELDS & validated_data.keys():
-            validated_data.update(token=None, token_expires_at=None)
         for name, value in validated_data.items():
             setattr(integration, name, value)
+        integration.save()
+        return integration
+
+
+# -- OVS ---------------------------------------------------------------------------------
+
+
+class OVSIntegrationCreateSerializer(IntegrationCreateSerializer):
+    """A new OVS integration, with the supplier its products land in and its schedule."""
+
+    name = serializers.CharField(max_length=255)
+    base_url = serializers.CharField(max_length=255, validators=[http_url])
+    username = serializers.CharField(max_length=255)
+    password = serializers.CharField(max_length=255, trim_whitespace=False, write_only=True)
+    push_service_base_url = serializers.CharField(
+        max_length=500, required=False, allow_null=True, validators=[http_url]
+    )
+    push_service_api_key = serializers.CharField(
+        max_length=500, required=False, allow_null=True, trim_whitespace=False, write_only=True
+    )
+    push_products = serializers.BooleanField(default=False)
+
+    def create(self, validated_data):
+        return create_integration(OVSIntegration, **validated_data)
+
+
+class OVSIntegrationUpdateSerializer(IntegrationUpdateSerializer):
+    """Changes to an OVS integration; null on `push_service_base_url` clears it."""
+
+    name = serializers.CharField(max_length=255, required=False, allow_null=True)
+    base_url = serializers.CharField(
+        max_length=255, required=False, allow_null=True, validators=[http_url]
+    )
+    username = serializers.CharField(max_length=255, required=False, allow_null=True)
+    password = serializers.CharField(
+        max_length=255, required=False, allow_null=True, trim_whitespace=False, write_only=True
+    )
+    push_service_base_url = serializers.CharField(
+        max_length=500, required=False, allow_null=True, validators=[http_url]
+    )
+    push_service_api_key = serializers.CharField(
+        max_length=500, required=False, allow_null=True, trim_whitespace=False, write_only=True
+    )
+    push_products = serializers.BooleanField(required=False, allow_null=True)
+
+    NULL_MEANS_CLEAR = ("push_service_base_url", "organization_id")
+    # A stored access token belongs to the server and account it was issued by.
+    CONNECTION_FIELDS = {"base_url", "username", "password"}
+
+    def update(self, integration, validated_data):
+        if self.CONNECTION_FIELDS & validated_data.keys():
+            validated_data.update(token=None, token_expires_at=None)
         with transaction.atomic():
-            integration.save()
+            super().update(integration, validated_data)
             if "name" in validated_data:
                 ensure_schedule(integration)
         return integration
+
+
+# -- OMS ---------------------------------------------------------------------------------
+
+
+class OMSIntegrationCreateSerializer(IntegrationCreateSerializer):
+    """A new order management system storefront: a storefront, so no supplier, no schedule.
+
+    `team_id` and `country_id` are required: the OMS needs them on every product and
+    variant the hub pushes.
+    """
+
+    name = serializers.CharField(max_length=255)
+    base_url = serializers.CharField(max_length=255, validators=[http_url])
+    api_token = serializers.CharField(max_length=1000, trim_whitespace=False, write_only=True)
+    store_id = serializers.CharField(max_length=64)
+    team_id = serializers.CharField(max_length=64)
+    country_id = serializers.CharField(max_length=64)
+    default_dpi = serializers.IntegerField(min_value=1, max_value=10_000, default=300)
+    default_location = serializers.CharField(max_length=255, required=False, allow_null=True)
+
+    def create(self, validated_data):
+        return OMSIntegration.objects.create(**validated_data)
+
+
+class OMSIntegrationUpdateSerializer(IntegrationUpdateSerializer):
+    """Changes to an OMS storefront; null on `default_location` clears it."""
+
+    name = serializers.CharField(max_length=255, required=False, allow_null=True)
+    base_url = serializers.CharField(
+        max_length=255, required=False, allow_null=True, validators=[http_url]
+    )
+    api_token = serializers.CharField(
+        max_length=1000, required=False, allow_null=True, trim_whitespace=False, write_only=True
+    )
+    store_id = serializers.CharField(max_length=64, required=False, allow_null=True)
+    team_id = serializers.CharField(max_length=64, required=False, allow_null=True)
+    country_id = serializers.CharField(max_length=64, required=False, allow_null=True)
+    default_dpi = serializers.IntegerField(
+        min_value=1, max_value=10_000, required=False, allow_null=True
+    )
+    default_location = serializers.CharField(max_length=255, required=False, allow_null=True)
+
+    NULL_MEANS_CLEAR = ("default_location", "organization_id")
+
+
+# -- PrintOps ----------------------------------------------------------------------------
+
+
+def check_printops(base_url, api_token):
+    """422 unless PrintOps at base_url takes the token: at api_token when it refuses it,
+    at base_url when it cannot be reached or answers otherwise."""
+    try:
+        check_credentials(base_url, api_token)
+    except SourceError as exc:
+        refused = getattr(exc, "status", None) in (401, 403)
+        field, code = ("api_token", "token_refused") if refused else ("base_url", "unreachable")
+        raise serializers.ValidationError({field: [str(exc)]}, code=code) from None
+
+
+def try_register_webhooks(integration):
+    """Make PrintOps send its events to the hub; a failure is logged, not raised (the
+    integration works without them, and the admin can register them again)."""
+    try:
+        register_webhooks(integration)
+    except Exception:
+        logger.exception("Could not register the PrintOps webhooks of %s", integration.pk)
+
+
+class PrintOpsIntegrationCreateSerializer(IntegrationCreateSerializer):
+    """A new PrintOps integration, with the supplier its products land in and its schedule.
+
+    Nothing is saved unless PrintOps takes the API token; then its webhooks are registered.
+    """
+
+    name = serializers.CharField(max_length=255)
+    base_url = serializers.CharField(max_length=255, validators=[http_url])
+    api_token = serializers.CharField(max_length=1000, trim_whitespace=False, write_only=True)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        check_printops(attrs["base_url"], attrs["api_token"])
+        return attrs
+
+    def create(self, validated_data):
+        integration = create_integration(PrintOpsIntegration, **validated_data)
+        try_register_webhooks(integration)
+        return integration
+
+
+class PrintOpsIntegrationUpdateSerializer(IntegrationUpdateSerializer):
+    """Changes to a PrintOps integration; a new base_url or api_token is checked first,
+    and the webhooks are registered again where it now points."""
+
+    name = serializers.CharField(max_length=255, required=False, allow_null=True)
+    base_url = serializers.CharField(
+        max_length=255, required=False, allow_null=True, validators=[http_url]
+    )
+    api_token = serializers.CharField(
+        max_length=1000, required=False, allow_null=True, trim_whitespace=False, write_only=True
+    )
+
+    CONNECTION_FIELDS = ("base_url", "api_token")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.connection_changes(attrs):
+            check_printops(attrs.get("base_url", self.instance.base_url),
+                           attrs.get("api_token", self.instance.api_token))
+        return attrs
+
+    def connection_changes(self, attrs):
+        return any(name in attrs and attrs[name] != getattr(self.instance, name)
+                   for name in self.CONNECTION_FIELDS)
+
+    def update(self, integration, validated_data):
+        reconnected = self.connection_changes(validated_data)
+        with transaction.atomic():
+            super().update(integration, validated_data)
+            if "name" in validated_data:
+                ensure_schedule(integration)
+        if reconnected:
+            try_register_webhooks(integration)
+        return integration
+
+
+# -- the typed endpoints -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntegrationKind:
+    """One integration type's typed endpoints: its model and its three serializers."""
+
+    model: type[Integration]
+    public: type[IntegrationSerializer]
+    create: type[IntegrationCreateSerializer]
+    update: type[IntegrationUpdateSerializer]
+    # A source reads products from its system: it has a sync (and its status).
+    source: bool = False
+
+
+# Integration type → its typed endpoints (`/{type}`, `/{type}/{id}`, and for sources
+# `/{type}/{id}/sync`). A new type adds its serializers and an entry here.
+INTEGRATION_KINDS = {
+    IntegrationType.OVS: IntegrationKind(
+        OVSIntegration, OVSIntegrationSerializer, OVSIntegrationCreateSerializer,
+        OVSIntegrationUpdateSerializer, source=True,
+    ),
+    IntegrationType.OMS: IntegrationKind(
+        OMSIntegration, OMSIntegrationSerializer, OMSIntegrationCreateSerializer,
+        OMSIntegrationUpdateSerializer,
+    ),
+    IntegrationType.PRINTOPS: IntegrationKind(
+        PrintOpsIntegration, PrintOpsIntegrationSerializer, PrintOpsIntegrationCreateSerializer,
+        PrintOpsIntegrationUpdateSerializer, source=True,
+    ),
+}
+
+
+def public_serializer(integration_type):
+    """The serializer that shows an integration of this type (the shared fields for types
+    without a kind)."""
+    kind = INTEGRATION_KINDS.get(integration_type)
+    return kind.public if kind else IntegrationSerializer
+
+
+def typed_data(integration):
+    """The integration with its type's fields."""
+    integration = integration.typed()
+    return public_serializer(integration.integration_type)(integration).data
 
 
 class ProductCodeField(serializers.CharField):

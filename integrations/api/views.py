@@ -2,13 +2,22 @@
 
 Lists show personal integrations, or an organization's with `organization_id`; a single
 integration is found only if the caller may open it (else 404). Writes live in the
-serializers; the views check who may act and pick the response.
+serializers; the views check who may act and pick the response. The typed views serve
+every type in INTEGRATION_KINDS with that type's model and serializers; only sources
+have a sync, and only sources take product imports (a storefront's id is 422).
 """
 
 from django import forms
+from django.db.models import ProtectedError
 from django_filters import rest_framework as filters
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -25,18 +34,16 @@ from integrations.api.permissions import (
     visible_integrations,
 )
 from integrations.api.serializers import (
+    INTEGRATION_KINDS,
     ImportTaskSerializer,
     IntegrationSerializer,
     MessageSerializer,
-    OVSIntegrationCreateSerializer,
-    OVSIntegrationSerializer,
-    OVSIntegrationUpdateSerializer,
     ProductImportSerializer,
     SyncStatusSerializer,
     SyncTriggerSerializer,
     typed_data,
 )
-from integrations.models import ImportTask, Integration, IntegrationType, OVSIntegration
+from integrations.models import ImportTask, Integration, IntegrationType
 from integrations.services import claim_sync
 from integrations.tasks import sync_integration
 
@@ -52,9 +59,34 @@ FULL = OpenApiParameter(
 )
 
 
+TYPED_INTEGRATION = PolymorphicProxySerializer(
+    component_name="TypedIntegration",
+    serializers={str(name): kind.public for name, kind in INTEGRATION_KINDS.items()},
+    resource_type_field_name="integration_type",
+)
+
+
 class SyncAlreadyRunning(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "A sync is already running for this integration"
+
+
+class IntegrationInUse(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The integration is a customer's storefront; give its customers another first"
+
+
+def require_source(integration):
+    """Only a source has products to import: a storefront's id is 422."""
+    try:
+        integration.typed().source()
+    except NotImplementedError:
+        raise invalid(
+            "path", "integration_id",
+            f"{integration.get_integration_type_display()} integrations are storefronts, "
+            "not sources: they have no products to import",
+            "not_a_source",
+        ) from None
 
 
 def query_bool(request, name):
@@ -106,62 +138,94 @@ class IntegrationList(generics.ListAPIView):
 class IntegrationDetail(APIView):
     """One integration with its type's fields; DELETE keeps its supplier and products."""
 
-    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
-                   responses={200: OVSIntegrationSerializer})
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION], responses={200: TYPED_INTEGRATION})
     def get(self, request, integration_id):
         return Response(typed_data(accessible_integration(request, integration_id)))
 
-    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION], responses={200: MessageSerializer})
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
+                   responses={200: MessageSerializer,
+                              409: OpenApiResponse(description="A customer's storefront")})
     def delete(self, request, integration_id):
-        accessible_integration(request, integration_id).delete()
+        try:
+            accessible_integration(request, integration_id).delete()
+        except ProtectedError:
+            raise IntegrationInUse() from None
         return Response({"message": "Integration deleted"})
 
 
-# -- OVS -------------------------------------------------------------------------------
+# -- one type: /{type}, /{type}/{id}, /{type}/{id}/sync ---------------------------------
+
+
+class TypedIntegrationSchema(AutoSchema):
+    """Documents a typed endpoint with its integration type's serializers."""
+
+    def get_request_serializer(self):
+        kind = self.view.kind
+        return {"POST": kind.create, "PUT": kind.update}.get(self.method)
+
+    def get_response_serializers(self):
+        return self.view.kind.public
+
+
+class TypedIntegrationView:
+    """A view of one integration type: `integration_type` is set per URL (see urls.py)."""
+
+    integration_type = None
+
+    @property
+    def kind(self):
+        return INTEGRATION_KINDS[self.integration_type]
+
+    def get_integration(self, integration_id):
+        return accessible_integration(self.request, integration_id, self.kind.model)
 
 
 @extend_schema(parameters=[ORGANIZATION])
-class OVSIntegrationList(generics.ListAPIView):
-    """OVS integrations with their settings; POST creates one (in `organization_id`)."""
+class TypedIntegrationList(TypedIntegrationView, generics.ListAPIView):
+    """Integrations of one type with their settings; POST creates one (in `organization_id`)."""
 
-    serializer_class = OVSIntegrationSerializer
+    schema = TypedIntegrationSchema()
     pagination_class = DataCountPagination
-    queryset = OVSIntegration.objects.all()
+
+    @property
+    def queryset(self):
+        return self.kind.model.objects.all()
+
+    def get_serializer_class(self):
+        return self.kind.public
 
     def get_queryset(self):
         return visible_integrations(self.request, super().get_queryset())
 
-    @extend_schema(request=OVSIntegrationCreateSerializer,
-                   responses={200: OVSIntegrationSerializer})
     def post(self, request):
-        form = OVSIntegrationCreateSerializer(
+        form = self.kind.create(
             data=request.data,
             context={"request": request, "organization": query_organization(request)},
         )
         form.is_valid(raise_exception=True)
-        return Response(OVSIntegrationSerializer(form.save()).data)
+        return Response(self.kind.public(form.save()).data)
 
 
-class OVSIntegrationDetail(APIView):
-    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
-                   request=OVSIntegrationUpdateSerializer,
-                   responses={200: OVSIntegrationSerializer})
+class TypedIntegrationDetail(TypedIntegrationView, APIView):
+    schema = TypedIntegrationSchema()
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION])
     def put(self, request, integration_id):
-        integration = accessible_integration(request, integration_id, OVSIntegration)
-        form = OVSIntegrationUpdateSerializer(
-            integration, data=request.data, context={"request": request}
+        form = self.kind.update(
+            self.get_integration(integration_id), data=request.data,
+            context={"request": request},
         )
         form.is_valid(raise_exception=True)
-        return Response(OVSIntegrationSerializer(form.save()).data)
+        return Response(self.kind.public(form.save()).data)
 
 
-class OVSSyncTrigger(APIView):
+class IntegrationSyncTrigger(TypedIntegrationView, APIView):
     """Queue a sync (a delta, or everything with `full=true`); 409 while one runs."""
 
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION, FULL], request=None,
                    responses={202: SyncTriggerSerializer})
     def post(self, request, integration_id):
-        integration = accessible_integration(request, integration_id, OVSIntegration)
+        integration = self.get_integration(integration_id)
         full = query_bool(request, "full")
         run_id = claim_sync(integration.pk, full=full)
         if run_id is None:
@@ -177,12 +241,11 @@ class OVSSyncTrigger(APIView):
         )
 
 
-class OVSSyncStatus(APIView):
+class IntegrationSyncStatus(TypedIntegrationView, APIView):
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
-        integration = accessible_integration(request, integration_id, OVSIntegration)
-        return Response(SyncStatusSerializer(integration).data)
+        return Response(SyncStatusSerializer(self.get_integration(integration_id)).data)
 
 
 # -- product imports -------------------------------------------------------------------
@@ -195,6 +258,7 @@ class ImportProducts(APIView):
                    responses={202: ImportTaskSerializer})
     def post(self, request, integration_id):
         integration = accessible_integration(request, integration_id)
+        require_source(integration)
         form = ProductImportSerializer(
             data=request.data, context={"request": request, "integration": integration}
         )

@@ -1,8 +1,8 @@
 """The customers, markup rules and pushes API's shapes.
 
-A customer's storefront credentials are write-only: no serializer shows the secret.
-Every decimal of a markup rule is a string ("40.00", "4.58"), like the catalog's tier
-prices.
+A customer's storefront is shown with its public settings only: no serializer shows a
+secret. Every decimal of a markup rule is a string ("40.00", "4.58"), like the catalog's
+tier prices.
 """
 
 from django.db import transaction
@@ -13,24 +13,48 @@ from rest_framework import serializers
 from catalog.api.filters import ProductFilter
 from catalog.models import Category, Product, Supplier
 from hub.api.fields import MoneyStringField
-from integrations.api.serializers import http_url
-from integrations.models import IntegrationType, OPSIntegration
+from integrations.api.serializers import IntegrationSerializer, http_url, public_serializer
+from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType, OPSIntegration
+from integrations.printops.client import SCALE_OPTIONS
+from integrations.printops.storefront import DEFAULT_SCALE_OPTION
 from pushes.models import Customer, MarkupRule, MarkupScope, PushBatch, PushLog
 
 # The most products one bulk push takes, by ids or by filters.
 MAX_BATCH = 5000
 
+# The integration types a customer's storefront may be; the others only feed the catalog.
+
 
 # -- customers -------------------------------------------------------------------------
 
 
+def public_settings(integration):
+    """A storefront other than OPS as the customers API shows it: id, type, name, base_url
+    and what its type shows in the integrations API, less what only its owners may see."""
+    serializer = public_serializer(integration.integration_type)
+    data = serializer(integration).data
+    left_out = {*IntegrationSerializer.Meta.fields, *serializer.OWNER_ONLY}
+    return {
+        "type": integration.integration_type, "id": data["id"], "name": data["name"],
+        "base_url": integration.base_url,
+        **{name: value for name, value in data.items() if name not in left_out},
+    }
+
+
 class StorefrontSerializer(serializers.Serializer):
-    """A customer's storefront: where its products are pushed, and the credentials."""
+    """A customer's storefront: where its products are pushed.
+
+    Read: id, type, name, base_url and its type's public settings (for OPS the fields
+    below, for the other types what the integrations API shows of them), never a secret.
+    Write: an OPS storefront and its credentials; any other storefront type is chosen
+    with the customer's `storefront_id`.
+    """
 
     type = serializers.ChoiceField(
         choices=[IntegrationType.OPS], source="integration_type", required=False
     )
     id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
     base_url = serializers.CharField(max_length=255, validators=[http_url])
     token_url = serializers.CharField(max_length=500, validators=[http_url])
     client_id = serializers.CharField(max_length=255)
@@ -47,47 +71,133 @@ class StorefrontSerializer(serializers.Serializer):
     CONNECTION_FIELDS = ("base_url", "token_url", "client_id", "client_secret")
 
     def to_representation(self, integration):
-        return super().to_representation(integration.typed())
+        integration = integration.typed()
+        if integration.integration_type != IntegrationType.OPS:
+            return public_settings(integration)
+        return super().to_representation(integration)
+
+
+class PrintOpsOptionsSerializer(serializers.Serializer):
+    """A customer's options for a PrintOps storefront; other keys are kept as given."""
+
+    store_id = serializers.IntegerField(min_value=1, help_text="The PrintOps store to push to")
+    scale_option = serializers.ChoiceField(
+        choices=SCALE_OPTIONS, default=DEFAULT_SCALE_OPTION, help_text="How the art is scaled"
+    )
+
+
+# Storefront type → what checks a customer's storefront_options for it; the options of
+# the other types are not checked.
+STOREFRONT_OPTIONS = {IntegrationType.PRINTOPS: PrintOpsOptionsSerializer}
+
+
+def release_storefront(integration):
+    """What happens to a storefront a customer leaves.
+
+    An OPS storefront is made with its customer (nested in the customer's body) and goes
+    with its last one; the other types are managed in the integrations API and stay.
+    """
+    if integration.integration_type == IntegrationType.OPS and not integration.customers.exists():
+        integration.typed().delete()
 
 
 class CustomerSerializer(serializers.ModelSerializer):
-    """A customer; `storefront: null` on update removes its storefront."""
+    """A customer and its storefront.
+
+    The storefront is either an OPS one given in `storefront` (created, or changed in
+    place), or an existing storefront integration of any type chosen by `storefront_id`.
+    `storefront: null` or `storefront_id: null` removes it. `storefront_options` are
+    checked for the storefront's type (PrintOps: store_id, scale_option).
+    """
 
     storefront = StorefrontSerializer(required=False, allow_null=True)
+    storefront_id = serializers.UUIDField(
+        required=False, allow_null=True, write_only=True,
+        help_text="An existing storefront integration (ops, oms or printops) the caller may "
+                  "open; null removes the storefront",
+    )
     storefront_options = serializers.DictField(required=False)
 
     class Meta:
         model = Customer
         fields = [
-            "id", "name", "is_active", "storefront", "storefront_options", "created_at",
-            "updated_at",
+            "id", "name", "is_active", "storefront", "storefront_id", "storefront_options",
+            "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
+    def validate_storefront_id(self, value):
+        if value is None:
+            return None
+        user = self.context["request"].user
+        integration = Integration.objects.accessible_to(user).filter(pk=value).first()
+        if integration is None:
+            raise serializers.ValidationError("Integration not found", code="not_found")
+        if integration.integration_type not in STOREFRONT_TYPES:
+            raise serializers.ValidationError(
+                f"{integration.get_integration_type_display()} integrations are not a "
+                "storefront: they only feed the catalog",
+                code="not_a_storefront",
+            )
+        return integration.typed()
+
+    def validate(self, attrs):
+        if "storefront" in attrs and "storefront_id" in attrs:
+            raise serializers.ValidationError(
+                {"storefront_id": ["Give either storefront or storefront_id."]},
+                code="value_error",
+            )
+        options_form = STOREFRONT_OPTIONS.get(self._storefront_type(attrs))
+        changed = {"storefront", "storefront_id", "storefront_options"} & attrs.keys()
+        if options_form and changed:
+            options = attrs.get("storefront_options", getattr(
+                self.instance, "storefront_options", {}
+            ))
+            form = options_form(data=options)
+            if not form.is_valid():
+                raise serializers.ValidationError({"storefront_options": form.errors})
+            attrs["storefront_options"] = {**options, **form.validated_data}
+        return attrs
+
+    def _storefront_type(self, attrs):
+        """The type of the storefront the customer has once this change is saved."""
+        if "storefront_id" in attrs:
+            storefront = attrs["storefront_id"]
+        elif "storefront" in attrs:
+            return IntegrationType.OPS if attrs["storefront"] is not None else None
+        else:
+            storefront = getattr(self.instance, "storefront", None)
+        return storefront.integration_type if storefront is not None else None
+
     def create(self, validated_data):
         storefront = validated_data.pop("storefront", None)
+        chosen = validated_data.pop("storefront_id", None)
         with transaction.atomic():
             if storefront is not None:
-                validated_data["storefront"] = self._create_storefront(
-                    validated_data["name"], storefront
-                )
-            return Customer.objects.create(**validated_data)
+                chosen = self._create_storefront(validated_data["name"], storefront)
+            return Customer.objects.create(storefront=chosen, **validated_data)
 
     def update(self, customer, validated_data):
         with transaction.atomic():
-            if "storefront" in validated_data:
+            if "storefront_id" in validated_data:
+                self._set_storefront(customer, validated_data.pop("storefront_id"))
+            elif "storefront" in validated_data:
                 self._change_storefront(customer, validated_data.pop("storefront"))
             return super().update(customer, validated_data)
+
+    def _set_storefront(self, customer, integration):
+        old = customer.storefront
+        customer.storefront = integration
+        customer.save(update_fields=["storefront", "updated_at"])
+        if old is not None and old.pk != getattr(integration, "pk", None):
+            release_storefront(old)
 
     def _change_storefront(self, customer, fields):
         old = customer.storefront
         if fields is None:
-            customer.storefront = None
-            customer.save(update_fields=["storefront", "updated_at"])
-            if old is not None and not old.customers.exists():
-                old.typed().delete()
-        elif old is None:
-            customer.storefront = self._create_storefront(customer.name, fields)
+            self._set_storefront(customer, None)
+        elif old is None or old.integration_type != IntegrationType.OPS:
+            self._set_storefront(customer, self._create_storefront(customer.name, fields))
         else:
             self._update_storefront(old.typed(), fields)
 

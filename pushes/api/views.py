@@ -29,6 +29,7 @@ from pushes.api.serializers import (
     PushHistorySerializer,
     PushPreviewSerializer,
     PushResultSerializer,
+    release_storefront,
 )
 from pushes.models import Customer, MarkupRule, PushBatch, PushLog, StorefrontProduct
 from pushes.pricing import NoMarkupRule, price_product
@@ -53,10 +54,17 @@ REFUSED = OpenApiResponse(
 )
 
 
+# The storefront's row of each storefront type, read with the customer: showing or using
+# the storefront then costs no query of its own.
+STOREFRONT_ROWS = [
+    "storefront__opsintegration", "storefront__omsintegration",
+    "storefront__printopsintegration",
+]
+
+
 def find_customer(customer_id):
     return get_by_uuid_or_404(
-        Customer.objects.select_related("storefront__opsintegration"), customer_id,
-        "Customer not found",
+        Customer.objects.select_related(*STOREFRONT_ROWS), customer_id, "Customer not found"
     )
 
 
@@ -78,14 +86,13 @@ class CustomerList(generics.ListCreateAPIView):
     permission_classes = [IsStaff]
     serializer_class = CustomerSerializer
     pagination_class = SkipLimitPagination
-    queryset = Customer.objects.select_related("storefront__opsintegration").order_by(
-        "name", "id"
-    )
+    queryset = Customer.objects.select_related(*STOREFRONT_ROWS).order_by("name", "id")
 
 
 @extend_schema(parameters=[CUSTOMER_ID])
 class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
-    """One customer. DELETE removes it and its storefront; 409 once it has push logs."""
+    """One customer. DELETE removes it (and an OPS storefront no other customer has);
+    409 once it has push logs."""
 
     permission_classes = [IsStaff]
     serializer_class = CustomerSerializer
@@ -107,8 +114,8 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
         storefront = customer.storefront
         with transaction.atomic():
             customer.delete()
-            if storefront is not None and not storefront.customers.exists():
-                storefront.typed().delete()
+            if storefront is not None:
+                release_storefront(storefront)
 
 
 # -- markup rules ----------------------------------------------------------------------
@@ -155,11 +162,9 @@ class MarkupRuleDetail(CustomerScoped, generics.RetrieveUpdateDestroyAPIView):
 # -- pushes ----------------------------------------------------------------------------
 
 
-def refused(exc, customer, product=None):
+def refused(exc):
     """A PushRefused as a 422 at the path parameter it is about."""
-    about_product = product is not None and customer.is_active and product.archived_at
-    field = "product_id" if about_product else "customer_id"
-    return invalid("path", field, str(exc), "push_refused")
+    return invalid("path", exc.about, str(exc), "push_refused")
 
 
 def wait_for_log(log_id, seconds):
@@ -216,7 +221,7 @@ class PushProduct(APIView):
         try:
             log_id = request_push(customer, product)
         except PushRefused as exc:
-            raise refused(exc, customer, product) from None
+            raise refused(exc) from None
         # Inside a transaction the task is only sent on commit: there is nothing to wait for.
         in_transaction = transaction.get_connection().in_atomic_block
         log = wait_for_log(log_id, 0 if in_transaction else settings.PUSH_WAIT_SECONDS)
@@ -279,7 +284,7 @@ class BulkPush(APIView):
         try:
             batch = start_batch(customer, form.validated_data["product_ids"], request.user)
         except PushRefused as exc:
-            raise refused(exc, customer) from None
+            raise refused(exc) from None
         return Response({"batch_id": batch.pk, "status": batch.status, "total": batch.total},
                         status=status.HTTP_202_ACCEPTED)
 

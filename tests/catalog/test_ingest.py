@@ -189,3 +189,19 @@ def test_a_payload_without_is_filler_keeps_the_stored_flag(supplier):
     assert Product.objects.get().is_filler is True
     ingest_products(supplier, [apparel_payload("F1", is_filler=False)])
     assert Product.objects.get().is_filler is False
+
+
+def test_a_payload_without_images_keeps_the_stored_ones(supplier):
+    payload = apparel_payload("ART")
+    ingest_products(supplier, [payload])
+    del payload["images"]
+    payload["description"] = "Changed"
+
+    result = ingest_products(supplier, [payload])
+
+    product = Product.objects.get()
+    assert result.updated == 1
+    assert product.images.count() == 2
+    assert product.image_url == "https://cdn.example.com/ART/Natural.jpg"
+    ingest_products(supplier, [{**payload, "images": []}])
+    assert not ProductImage.objects.exists()

@@ -1,11 +1,21 @@
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.ingest import ingest_products
 from catalog.models import Category, Product
-from integrations.models import Integration, OPSIntegration
+from integrations.models import (
+    Integration,
+    OMSIntegration,
+    OPSIntegration,
+    Organization,
+    OVSIntegration,
+    PrintOpsIntegration,
+)
+from integrations.services import create_integration
 from pushes.models import Customer, MarkupRule, PushLog
 from tests.factories import apparel_payload
 
@@ -15,7 +25,9 @@ SECRET = "s3cret-client-secret-xyz"
 CUSTOMER_FIELDS = {
     "id", "name", "is_active", "storefront", "storefront_options", "created_at", "updated_at",
 }
-STOREFRONT_FIELDS = {"type", "id", "base_url", "token_url", "client_id", "rate_limit_per_minute"}
+STOREFRONT_FIELDS = {
+    "type", "id", "name", "base_url", "token_url", "client_id", "rate_limit_per_minute",
+}
 RULE_FIELDS = {
     "id", "customer_id", "name", "scope", "supplier_id", "category_id", "product_id",
     "markup_pct", "markup_amount", "min_margin_pct", "rounding", "min_price", "max_price",
@@ -379,3 +391,265 @@ def test_a_change_is_checked_against_the_rule_as_it_stands(staff_api, rules_url)
     assert locs(staff_api.patch(url, {"effective_until": "2026-05-01T00:00Z"},
                                 format="json")) == [["body", "effective_until"]]
     assert staff_api.patch(url, {"max_price": "15"}, format="json").status_code == 200
+
+
+# -- storefronts of every type, chosen by id -------------------------------------------
+
+OMS_TOKEN = "oms-t0ken-secret"
+PRINTOPS_TOKEN = "printops-t0ken-secret"
+OMS_STOREFRONT_FIELDS = {
+    "type", "id", "name", "base_url", "store_id", "team_id", "country_id", "default_dpi",
+    "default_location",
+}
+PRINTOPS_STOREFRONT_FIELDS = {"type", "id", "name", "base_url"}
+
+
+def make_oms(user, name="Order desk", **fields):
+    return OMSIntegration.objects.create(
+        name=name, user=user, base_url="https://oms.example.com", api_token=OMS_TOKEN,
+        store_id="store-7", team_id="5", country_id="44", **fields,
+    )
+
+
+def make_printops(user, name="PrintOps"):
+    return create_integration(PrintOpsIntegration, name=name, user=user,
+                              base_url="https://printops.example.com", api_token=PRINTOPS_TOKEN)
+
+
+@pytest.fixture
+def oms(staff_user):
+    return make_oms(staff_user)
+
+
+@pytest.fixture
+def printops(staff_user):
+    return make_printops(staff_user)
+
+
+POSTER_STORE = {"store_id": 786322, "scale_option": "fill"}
+
+
+def test_customers_of_every_storefront_type_show_its_public_settings(
+    staff_api, create_customer, customer, oms, printops, responses
+):
+    oms_customer = create_customer("Beta", storefront_id=str(oms.id))
+    printops_customer = create_customer("Gamma", storefront_id=str(printops.id),
+                                        storefront_options=POSTER_STORE)
+
+    listed = staff_api.get("/api/customers")
+    responses.append(listed)
+
+    assert listed.status_code == 200
+    assert listed.json() == [customer, oms_customer, printops_customer]
+    assert oms_customer["storefront"] == {
+        "type": "oms", "id": str(oms.id), "name": "Order desk",
+        "base_url": "https://oms.example.com", "store_id": "store-7", "team_id": "5",
+        "country_id": "44", "default_dpi": 300, "default_location": None,
+    }
+    assert set(oms_customer["storefront"]) == OMS_STOREFRONT_FIELDS
+    assert printops_customer["storefront"] == {
+        "type": "printops", "id": str(printops.id), "name": "PrintOps",
+        "base_url": "https://printops.example.com",
+    }
+    assert printops_customer["storefront_options"] == POSTER_STORE
+    for response in responses:
+        content = response.content.decode()
+        for secret in (SECRET, OMS_TOKEN, PRINTOPS_TOKEN, printops.webhook_secret):
+            assert secret not in content
+        assert "storefront_id" not in content
+
+
+def test_the_customer_list_takes_the_same_number_of_queries_however_long(
+    staff_api, staff_user, create_customer
+):
+    def add_one_of_each(n):
+        create_customer(f"OPS {n}", storefront=storefront())
+        create_customer(f"OMS {n}", storefront_id=str(make_oms(staff_user, f"OMS {n}").id))
+        create_customer(f"PrintOps {n}", storefront_id=str(make_printops(staff_user, f"P{n}").id),
+                        storefront_options={"store_id": n + 1})
+        create_customer(f"Walk-in {n}")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = staff_api.get("/api/customers")
+        assert response.status_code == 200
+        return len(captured), len(response.json())
+
+    add_one_of_each(0)
+    few, listed = queries()
+    for n in range(1, 4):
+        add_one_of_each(n)
+
+    assert queries() == (few, listed * 4)
+
+
+def test_the_storefront_is_chosen_changed_and_removed_by_id(
+    staff_api, create_customer, oms, printops
+):
+    customer = create_customer(storefront_id=str(oms.id))
+    url = f"/api/customers/{customer['id']}"
+
+    to_printops = staff_api.patch(
+        url, {"storefront_id": str(printops.id), "storefront_options": {"store_id": 786322}},
+        format="json",
+    )
+    assert to_printops.status_code == 200, to_printops.json()
+    assert to_printops.json()["storefront"]["type"] == "printops"
+    # The scale option defaults to fit.
+    assert to_printops.json()["storefront_options"] == {"store_id": 786322,
+                                                       "scale_option": "fit"}
+    assert staff_api.get(url).json() == to_printops.json()
+
+    removed = staff_api.patch(url, {"storefront_id": None}, format="json")
+    assert removed.status_code == 200
+    assert removed.json()["storefront"] is None
+    assert Customer.objects.get(pk=customer["id"]).storefront_id is None
+    # Storefronts chosen by id are managed in the integrations API: they stay.
+    assert Integration.objects.filter(pk__in=[oms.pk, printops.pk]).count() == 2
+
+
+def test_an_ops_storefront_made_with_the_customer_goes_when_another_is_chosen(
+    staff_api, customer, oms
+):
+    url = f"/api/customers/{customer['id']}"
+
+    chosen = staff_api.patch(url, {"storefront_id": str(oms.id)}, format="json")
+
+    assert chosen.status_code == 200
+    assert chosen.json()["storefront"]["id"] == str(oms.id)
+    assert not OPSIntegration.objects.exists()
+
+    # A nested OPS storefront replaces the chosen one, which stays.
+    nested = staff_api.patch(url, {"storefront": storefront()}, format="json")
+    assert nested.status_code == 200
+    assert nested.json()["storefront"]["type"] == "ops"
+    assert OPSIntegration.objects.count() == 1
+    assert OMSIntegration.objects.filter(pk=oms.pk).exists()
+
+
+def test_a_nested_change_to_a_customer_of_another_type_needs_the_whole_ops_storefront(
+    staff_api, create_customer, oms
+):
+    customer = create_customer(storefront_id=str(oms.id))
+
+    response = staff_api.patch(f"/api/customers/{customer['id']}",
+                               {"storefront": {"client_id": "client-2"}}, format="json")
+
+    assert sorted(locs(response)) == [
+        ["body", "storefront", "base_url"], ["body", "storefront", "client_secret"],
+        ["body", "storefront", "token_url"],
+    ]
+    oms.refresh_from_db()
+    assert Customer.objects.get(pk=customer["id"]).storefront_id == oms.pk
+
+
+def test_deleting_a_customer_keeps_a_storefront_chosen_by_id(staff_api, create_customer, oms):
+    customer = create_customer(storefront_id=str(oms.id))
+
+    assert staff_api.delete(f"/api/customers/{customer['id']}").status_code == 204
+    assert OMSIntegration.objects.filter(pk=oms.pk).exists()
+
+
+def test_a_storefront_of_an_organization_of_the_caller_may_be_chosen(
+    staff_api, staff_user, create_customer, django_user_model
+):
+    organization = Organization.objects.create(name="Acme Print")
+    organization.members.add(staff_user)
+    shared = make_oms(django_user_model.objects.create_user("owner"))
+    shared.organization = organization
+    shared.save()
+
+    customer = create_customer(storefront_id=str(shared.id))
+
+    assert customer["storefront"]["id"] == str(shared.id)
+
+
+def test_a_storefront_id_the_caller_may_not_use_is_422(
+    staff_api, staff_user, customer, django_user_model
+):
+    stranger = django_user_model.objects.create_user("stranger")
+    foreign = make_oms(stranger)
+    source = create_integration(OVSIntegration, name="Supplier", user=stranger,
+                                base_url="https://ovs.example.com", username="u", password="p")
+    own_source = create_integration(OVSIntegration, name="Own supplier", user=staff_user,
+                                    base_url="https://ovs.example.com", username="u",
+                                    password="p")
+    cases = [
+        (foreign.id, "Integration not found"),
+        (uuid.uuid4(), "Integration not found"),
+        (source.id, "Integration not found"),
+        (own_source.id, "OVS integrations are not a storefront: they only feed the catalog"),
+        ("not-a-uuid", "Must be a valid UUID."),
+    ]
+
+    for storefront_id, msg in cases:
+        created = staff_api.post(
+            "/api/customers", {"name": "X", "storefront_id": str(storefront_id)}, format="json"
+        )
+        changed = staff_api.patch(f"/api/customers/{customer['id']}",
+                                  {"storefront_id": str(storefront_id)}, format="json")
+        for response in (created, changed):
+            assert locs(response) == [["body", "storefront_id"]]
+            assert response.json()["detail"][0]["msg"] == msg
+
+    assert Customer.objects.count() == 1
+    assert Customer.objects.get().storefront_id == uuid.UUID(customer["storefront"]["id"])
+
+
+def test_storefront_and_storefront_id_together_are_422(staff_api, oms):
+    response = staff_api.post("/api/customers", {
+        "name": "X", "storefront": storefront(), "storefront_id": str(oms.id),
+    }, format="json")
+
+    assert locs(response) == [["body", "storefront_id"]]
+    assert not Customer.objects.exists() and not OPSIntegration.objects.exists()
+
+
+@pytest.mark.parametrize("options, loc", [
+    ({}, ["body", "storefront_options", "store_id"]),
+    ({"scale_option": "fit"}, ["body", "storefront_options", "store_id"]),
+    ({"store_id": "the big one"}, ["body", "storefront_options", "store_id"]),
+    ({"store_id": None}, ["body", "storefront_options", "store_id"]),
+    ({"store_id": 0}, ["body", "storefront_options", "store_id"]),
+    ({"store_id": 7, "scale_option": "zoom"}, ["body", "storefront_options", "scale_option"]),
+])
+def test_printops_options_are_checked(staff_api, create_customer, printops, options, loc):
+    created = staff_api.post("/api/customers", {
+        "name": "X", "storefront_id": str(printops.id), "storefront_options": options,
+    }, format="json")
+    assert locs(created) == [loc]
+    assert not Customer.objects.exists()
+
+    customer = create_customer("Poster shop", storefront_id=str(printops.id),
+                               storefront_options={"store_id": 5, "sku_prefix": "ps"})
+    changed = staff_api.patch(f"/api/customers/{customer['id']}",
+                              {"storefront_options": options}, format="json")
+    assert locs(changed) == [loc]
+    assert Customer.objects.get().storefront_options == {
+        "store_id": 5, "sku_prefix": "ps", "scale_option": "fit",
+    }
+
+
+def test_choosing_printops_checks_the_options_the_customer_has(
+    staff_api, create_customer, printops
+):
+    customer = create_customer(storefront_options={"store": "wrong key"})
+    url = f"/api/customers/{customer['id']}"
+
+    response = staff_api.patch(url, {"storefront_id": str(printops.id)}, format="json")
+
+    assert locs(response) == [["body", "storefront_options", "store_id"]]
+    assert Customer.objects.get().storefront_id is None
+
+
+def test_a_change_that_touches_neither_storefront_nor_options_does_not_check_them(
+    staff_api, printops
+):
+    # Options as the admin may have left them.
+    customer = Customer.objects.create(name="Poster shop", storefront=printops)
+
+    response = staff_api.patch(f"/api/customers/{customer.pk}", {"name": "Renamed"},
+                               format="json")
+
+    assert response.status_code == 200
+    assert response.json()["storefront_options"] == {}

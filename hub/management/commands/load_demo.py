@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from catalog.demo import load_demo_catalog
 from integrations.demo import load_demo_integrations
-from pushes.demo import load_demo_customer
+from pushes.demo import load_demo_customers
 
 
 class Command(BaseCommand):
@@ -34,7 +34,9 @@ class Command(BaseCommand):
                 f"Demo integration '{integration.name}' ({integration.integration_type}) "
                 f"at {integration.base_url}: sync {integration.sync_status}."
             )
-        customer = load_demo_customer(user, sandbox_url)
-        self.stdout.write(f"Demo customer '{customer.name}' with an OnPrintShop storefront "
-                          f"at {sandbox_url}/ops and a +40% markup rule.")
+        for customer in load_demo_customers(user, sandbox_url):
+            self.stdout.write(
+                f"Demo customer '{customer.name}': storefront '{customer.storefront.name}' "
+                f"({customer.storefront.integration_type}), rule '{customer.markup_rules.first()}'."
+            )
         self.stdout.write(f"Demo admin: username {admin!r}, password {password!r}")

@@ -6,9 +6,12 @@ import subprocess
 import sys
 import time
 
+import requests
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from hub.outbound import guarded_session
 
 
 class Command(BaseCommand):
@@ -40,7 +43,7 @@ class Command(BaseCommand):
         running = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR)
                    for name, cmd in processes.items()}
         try:
-            time.sleep(1.5)
+            self.wait_for(f"{sandbox_url}/")
             if not no_demo:
                 call_command("load_demo", sandbox_url=sandbox_url, stdout=self.stdout)
             base = f"http://{host}:{port}"
@@ -72,3 +75,15 @@ class Command(BaseCommand):
 
     def interrupt(self, signum, frame):
         raise KeyboardInterrupt
+
+    def wait_for(self, url, seconds=20):
+        """Wait until the sandbox answers, so the demo can register itself with it."""
+        session = guarded_session(retries=0)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                session.get(url, timeout=1)
+                return
+            except requests.RequestException:
+                time.sleep(0.3)
+        self.stderr.write(f"The sandbox did not answer at {url}; the demo may be incomplete.")
