@@ -22,7 +22,10 @@ from django.utils.text import Truncator
 from catalog.admin import count_of
 from catalog.models import Product
 from integrations.admin import integration_url
-from integrations.models import STOREFRONT_TYPES
+from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
+from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
+from integrations.printops.storefront import DEFAULT_SCALE_OPTION
+from pushes.api.serializers import PrintOpsOptionsSerializer
 from pushes.models import (
     CategoryMapping,
     Customer,
@@ -138,6 +141,129 @@ class MarkupRuleInline(admin.TabularInline):
     extra = 0
 
 
+# The fields a PrintOps storefront's options are edited with, in place of the JSON.
+STORE_FIELDS = ["printops_store", "new_store_name", "scale_option"]
+# The options form's fields → the form's fields that show their errors.
+OPTION_FIELDS = {"store_id": "printops_store", "scale_option": "scale_option"}
+
+
+def printops_storefront(data, customer):
+    """The PrintOps integration a customer form is for, or None for any other storefront.
+
+    The storefront posted in `data` when there is one, else the customer's saved one.
+    """
+    if data is not None and "storefront" in data:
+        try:
+            storefront = Integration.objects.filter(
+                pk=data.get("storefront") or None, integration_type__in=STOREFRONT_TYPES
+            ).first()
+        except (ValidationError, ValueError):
+            storefront = None
+    else:
+        storefront = customer.storefront if customer is not None else None
+    if storefront is None or storefront.integration_type != IntegrationType.PRINTOPS:
+        return None
+    return storefront.typed()
+
+
+def store_label(store):
+    return f"{store.get('name') or 'Unnamed store'} ({store['id']})"
+
+
+class CustomerForm(forms.ModelForm):
+    """A customer; for a PrintOps storefront its store (listed, or made here) and scaling.
+
+    The stores are listed from PrintOps when the form is built. When they cannot be, the
+    reason is shown and the store is given by its id.
+    """
+
+    printops_store = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="PrintOps store"
+    )
+    new_store_name = forms.CharField(
+        max_length=255, required=False, label="New store name",
+        help_text="When given, a store of this name is created in PrintOps and chosen.",
+    )
+    scale_option = forms.ChoiceField(
+        choices=[(option, option) for option in SCALE_OPTIONS], initial=DEFAULT_SCALE_OPTION,
+        help_text="How the art is scaled to the product.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.printops = printops_storefront(self.data if self.is_bound else None, self.instance)
+        if self.printops is None:
+            for name in STORE_FIELDS:
+                self.fields.pop(name)
+            return
+        options = self.saved_options()
+        store_id = options.get("store_id")
+        self.fields["scale_option"].initial = options.get("scale_option") or DEFAULT_SCALE_OPTION
+        try:
+            stores = PrintOpsClient.for_integration(self.printops).stores()
+        except PrintOpsError as exc:
+            self.fields["printops_store"] = forms.IntegerField(
+                min_value=1, required=False, initial=store_id, label="PrintOps store id",
+                help_text=f"The stores could not be listed: {exc}. Give the store's id.",
+            )
+            return
+        choices = [(store["id"], store_label(store)) for store in stores
+                   if isinstance(store, dict) and is_whole(store.get("id"))]
+        if is_whole(store_id) and store_id not in dict(choices):
+            choices.append((store_id, f"Store {store_id} (not among the stores listed)"))
+        field = self.fields["printops_store"]
+        field.choices = [("", "---------"), *choices]
+        field.initial = store_id
+        field.help_text = f"The store of {self.printops.name} the products are pushed to."
+
+    def saved_options(self):
+        """The saved options, when they are this storefront's."""
+        if self.instance.storefront_id != self.printops.pk:
+            return {}
+        return self.instance.storefront_options or {}
+
+    def clean(self):
+        data = super().clean()
+        if self.printops is None:
+            return data
+        store_id = data.get("printops_store")
+        if data.get("new_store_name"):
+            if self.errors:
+                # A store is only made for a form that is otherwise saved.
+                return data
+            try:
+                store = PrintOpsClient.for_integration(self.printops).create_store(
+                    data["new_store_name"]
+                )
+            except PrintOpsError as exc:
+                self.add_error("new_store_name", f"The store could not be created: {exc}")
+                return data
+            store_id = store["id"]
+            self.choose_created(store)
+        elif store_id is None:
+            if "printops_store" not in self.errors:
+                self.add_error("printops_store", "Choose the store, or name a new one.")
+            return data
+        options = PrintOpsOptionsSerializer(data={
+            "store_id": store_id, "scale_option": data.get("scale_option") or DEFAULT_SCALE_OPTION,
+        })
+        if not options.is_valid():
+            for name, errors in options.errors.items():
+                self.add_error(OPTION_FIELDS.get(name), [str(error) for error in errors])
+            return data
+        self.instance.storefront_options = {**self.saved_options(), **options.validated_data}
+        return data
+
+    def choose_created(self, store):
+        """Shows the store just made as the chosen one, should the page come back."""
+        self.data = self.data.copy()
+        self.data["printops_store"] = str(store["id"])
+        self.data["new_store_name"] = ""
+        field = self.fields["printops_store"]
+        if isinstance(field, forms.ChoiceField):
+            field.choices = [*field.choices, (store["id"], store_label(store))]
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = [
@@ -150,6 +276,16 @@ class CustomerAdmin(admin.ModelAdmin):
               "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MarkupRuleInline]
+    form = CustomerForm
+
+    def get_fields(self, request, obj=None):
+        # A PrintOps storefront's options are edited with STORE_FIELDS instead of the JSON.
+        fields = super().get_fields(request, obj)
+        data = request.POST if request.method == "POST" else None
+        if printops_storefront(data, obj) is None:
+            return fields
+        at = fields.index("storefront_options")
+        return [*fields[:at], *STORE_FIELDS, *fields[at + 1:]]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -71,6 +71,9 @@ IMAGE_FIELD = "image"
 WEBHOOK_TYPE_FIELD = "type"
 WEBHOOK_ACTIVE_FIELD = "is_active"
 WEBHOOK_URL_FIELD = "url"
+STORE_TYPE_FIELD = "type"
+# The type a store made through the API is given (the spec's example type).
+DEFAULT_STORE_TYPE = "generic"
 
 SCALE_OPTIONS = ("fit", "fill", "stretch", "noscale")
 WEBHOOK_TYPES = ("order_state_update", "order_shipment")
@@ -153,6 +156,17 @@ class PrintOpsClient:
     def store(self, store_id) -> dict:
         return self._field(self._call(STORE_PATH.format(store_id=store_id)), STORE_FIELD,
                            STORE_PATH)
+
+    def create_store(self, name, store_type=DEFAULT_STORE_TYPE) -> dict:
+        """The store PrintOps created (with its `id`)."""
+        created = self._field(
+            self._call(STORES_PATH, method="POST",
+                       json={NAME_FIELD: name, STORE_TYPE_FIELD: store_type}),
+            STORE_FIELD, STORES_PATH, method="POST",
+        )
+        if not is_whole(created.get(ID_FIELD)):
+            raise PrintOpsError(f"PrintOps answered POST {STORES_PATH} without the store's id")
+        return created
 
     def create_image(self, image_url, filename) -> dict:
         """The image import PrintOps made of the URL; its `image_id` may still be None."""
