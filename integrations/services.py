@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalog.ingest import IngestResult, ingest_products
+from catalog.ingest import LARGE_LOAD, IngestResult, ingest_products, refresh_planner_statistics
 from catalog.models import Supplier
 from integrations.models import ImportTask, Integration, SyncStatus
 from integrations.sources import InvalidProduct, ProductNotFound, SourceError
@@ -142,6 +142,8 @@ def run_sync(integration_id, run_id, on_page=None):
         last_sync_stats=_stats(result, pages),
         **_totals(result),
     )
+    if result.created + result.updated >= LARGE_LOAD:
+        refresh_planner_statistics()
     integration.after_sync(result.changed_product_ids)
     return result
 

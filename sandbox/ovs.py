@@ -24,6 +24,7 @@ Control paths, besides the common ones:
 - `POST /_sandbox/expire-tokens`: every issued token stops working.
 """
 
+import functools
 import io
 import re
 import secrets
@@ -119,6 +120,8 @@ class OVSFake(Fake):
         self.password = self.options.get("password", "demo-password")
         self.token_ttl = self.options.get("token_ttl", 3600)
         self.catalog_size = self.options.get("catalog_size", 200)
+        # Pixels per side of the served pictures: small for tests, photo-sized to measure.
+        self.image_size = self.options.get("image_size", 64)
         self.variants_per_product = self.options.get("variants_per_product", 12)
         self.public_base = self.options.get("public_base", "http://127.0.0.1:8001").rstrip("/")
         self.code_width = max(5, len(str(self.catalog_size)))
@@ -352,9 +355,7 @@ class OVSFake(Fake):
         else:
             checksum = zlib.crc32(name.encode())
             rgb = (checksum & 0xFF, checksum >> 8 & 0xFF, checksum >> 16 & 0xFF)
-        buffer = io.BytesIO()
-        Image.new("RGB", (64, 64), rgb).save(buffer, "PNG")
-        return Response(buffer.getvalue(), mimetype="image/png")
+        return Response(picture(rgb, self.image_size), mimetype="image/png")
 
     # -- control paths -----------------------------------------------------------------
 
@@ -415,3 +416,19 @@ def parse_timestamp(text):
         return None
     # A time without an offset is read as UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=64)
+def picture(rgb, size):
+    """A deterministic PNG: a flat colour when small, shaded like a photo when large."""
+    base = Image.new("RGB", (size, size), rgb)
+    if size > 64:
+        shade = Image.merge("RGB", [
+            Image.linear_gradient("L").resize((size, size)),
+            Image.radial_gradient("L").resize((size, size)),
+            Image.linear_gradient("L").rotate(90).resize((size, size)),
+        ])
+        base = Image.blend(base, shade, 0.5)
+    buffer = io.BytesIO()
+    base.save(buffer, "PNG")
+    return buffer.getvalue()

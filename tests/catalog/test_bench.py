@@ -6,13 +6,16 @@ from django.core.management import call_command
 
 from catalog.bench import SECTIONS
 from catalog.models import Category, Product, Supplier, Variant
+from integrations.models import Integration
+from pushes.models import Customer
 
 
 @pytest.mark.django_db(transaction=True)
 def test_bench_reports_every_section_and_removes_its_catalog():
     out = io.StringIO()
 
-    call_command("bench", products=30, variants=4, repeat=2, stdout=out, stderr=io.StringIO())
+    call_command("bench", products=30, variants=4, repeat=2, sync_products=40, pushes=8,
+                 stdout=out, stderr=io.StringIO())
 
     report = json.loads(out.getvalue())
     assert report["products"] == 30 and report["variants_per_product"] == 4
@@ -31,6 +34,42 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     assert listing["search_matches"] == 1
     assert listing["category_products"] == 25
     assert listing["ratio_to_floor_limit_50"] > 0 and listing["ratio_to_floor_limit_1000"] > 0
-    assert not Supplier.objects.filter(name="Bench Supplier").exists()
+    assert_sync(report["sections"]["sync"])
+    assert_push(report["sections"]["push"])
+    assert_images(report["sections"]["images"])
+    assert not Supplier.objects.exists()
     assert not Product.objects.exists() and not Variant.objects.exists()
     assert not Category.objects.exists()
+    assert not Integration.objects.exists() and not Customer.objects.exists()
+
+
+def assert_sync(sync):
+    assert sync["products"] == 40
+    assert sync["full_created"] == 40 and sync["full_failed"] == 0
+    assert sync["variant_rows"] > 40
+    assert sync["full_products_per_second"] > 0 and sync["full_variant_rows_per_second"] > 0
+    # Nothing changed in the sandbox between the two syncs.
+    assert sync["delta_changed"] == 0 and sync["delta_ratio"] > 0
+    if "peak_rss_skipped" not in sync:
+        assert sync["peak_rss_products_small"] == 4 and sync["peak_rss_products_large"] == 40
+        assert sync["peak_rss_mb_small"] > 0 and sync["peak_rss_mb_large"] > 0
+
+
+def assert_push(push):
+    if "skipped" in push:
+        # Without PostgreSQL and a Redis broker there are no workers to measure.
+        assert push["skipped"].startswith(("needs ", "other workers"))
+        return
+    assert push["pushes"] == 8 and push["customers"] == 8
+    assert push["failed_1_worker"] == 0 and push["failed_2_workers"] == 0
+    assert push["pushes_per_second_1_worker"] > 0 and push["pushes_per_second_2_workers"] > 0
+    assert push["speedup"] > 0
+
+
+def assert_images(images):
+    for prefix in ("cold_", "cached_"):
+        assert images[f"{prefix}p95_ms"] >= images[f"{prefix}p50_ms"] > 0
+        assert images[f"{prefix}bytes"] > 0
+    assert images["cold_bytes"] == images["cached_bytes"]
+    assert images["cached_queries"] >= 1
+    assert images["cached_speedup"] > 0

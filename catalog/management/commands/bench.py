@@ -7,8 +7,9 @@ from catalog.bench import SECTIONS, BenchError, BenchRun, run_bench
 
 class Command(BaseCommand):
     help = (
-        "Load a synthetic catalog, time ingest and the product API, print the numbers as "
-        "JSON. The bench supplier is removed at the start and, unless --keep, at the end."
+        "Load a synthetic catalog, time ingest, the product API, syncs, pushes and processed "
+        "images, print the numbers as JSON. What the bench makes is removed at the start "
+        "and, unless --keep, at the end."
     )
 
     def add_arguments(self, parser):
@@ -17,6 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--tiers", type=int, default=3, help="Price tiers per variant.")
         parser.add_argument("--images", type=int, default=4, help="Images per product.")
         parser.add_argument("--repeat", type=int, default=30, help="Requests per measurement.")
+        parser.add_argument(
+            "--sync-products", type=int, default=20000,
+            help="Products in the sandbox catalog the sync section syncs.",
+        )
+        parser.add_argument(
+            "--pushes", type=int, default=200,
+            help="Products the push section pushes with one worker, then with two.",
+        )
         parser.add_argument("--supplier", default="Bench Supplier")
         parser.add_argument("--keep", action="store_true", help="Keep the bench catalog.")
         parser.add_argument(
@@ -24,20 +33,21 @@ class Command(BaseCommand):
             help=f"Comma-separated sections to run, of: {', '.join(SECTIONS)}.",
         )
 
-    def handle(self, *args, products, variants, tiers, images, repeat, supplier, keep, only,
-               **options):
+    def handle(self, *args, products, variants, tiers, images, repeat, sync_products, pushes,
+               supplier, keep, only, **options):
         names = [name.strip() for name in only.split(",") if name.strip()]
         unknown = [name for name in names if name not in SECTIONS]
         if unknown:
             raise CommandError(f"Unknown sections {unknown}; choose from {list(SECTIONS)}")
-        if min(products, variants, repeat) < 1 or min(tiers, images) < 0:
+        if min(products, variants, repeat, sync_products, pushes) < 1 or min(tiers, images) < 0:
             raise CommandError(
-                "--products, --variants and --repeat must be at least 1, "
-                "--tiers and --images at least 0"
+                "--products, --variants, --repeat, --sync-products and --pushes must be at "
+                "least 1, --tiers and --images at least 0"
             )
         run = BenchRun(
             supplier_name=supplier, products=products, variants=variants, tiers=tiers,
-            images=images, repeat=repeat, say=self.stderr.write,
+            images=images, repeat=repeat, sync_products=sync_products, pushes=pushes,
+            say=self.stderr.write,
         )
         try:
             report = run_bench(run, names, keep=keep)

@@ -1,0 +1,199 @@
+"""The sync section of `manage.py bench`: full and delta syncs from the sandbox OVS.
+
+The sandbox serves a generated OVS catalog over real HTTP from a thread of this process,
+and a bench integration syncs it into its own supplier. The full and the delta sync run
+here, timed. The peak memory of a full sync is read from child processes
+(`manage.py sync_integration --full`) at two catalog sizes: flat memory shows as two
+close numbers.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+from catalog.bench import DELETE_BATCH, BenchError
+from catalog.models import Product, Variant
+from hub.outbound import OutboundBlocked, check_url
+from integrations.models import OVSIntegration, SyncStatus
+from integrations.schedules import ensure_schedule
+from integrations.services import claim_sync, create_integration, run_sync
+from sandbox.testing import RunningSandbox
+
+BENCH_INTEGRATION = "Bench OVS"
+SMALL_INTEGRATION = "Bench OVS memory small"
+LARGE_INTEGRATION = "Bench OVS memory large"
+# The sandbox OVS accepts these.
+OVS_USERNAME = "demo"
+OVS_PASSWORD = "demo-password"
+# The small catalog of the memory measurement holds this fraction of the large one.
+SMALL_SHARE = 10
+
+
+def sync_section(run):
+    remove_bench_integrations(run.say)
+    with RunningSandbox(catalog_size=run.sync_products) as sandbox:
+        refused = outbound_refusal(sandbox.url_of("ovs"))
+        if refused:
+            return {"skipped": refused}
+        try:
+            integration = bench_integration(run, sandbox, BENCH_INTEGRATION)
+            numbers = timed_syncs(run, integration)
+            numbers.update(peak_memory(run, sandbox))
+        finally:
+            if not run.keep:
+                remove_bench_integrations(run.say)
+    return numbers
+
+
+def timed_syncs(run, integration):
+    full_seconds, full = timed_sync(run, integration, full=True)
+    variant_rows = Variant.objects.filter(product__supplier=integration.supplier_id).count()
+    delta_seconds, delta = timed_sync(run, integration, full=False)
+    return {
+        "products": run.sync_products,
+        "full_created": full.created,
+        "full_failed": full.failed,
+        "variant_rows": variant_rows,
+        "full_seconds": full_seconds,
+        "full_products_per_second": full.processed / full_seconds,
+        "full_variant_rows_per_second": variant_rows / full_seconds,
+        "delta_changed": delta.processed,
+        "delta_seconds": delta_seconds,
+        "delta_ratio": delta_seconds / full_seconds,
+    }
+
+
+def timed_sync(run, integration, *, full):
+    """Claim and run one sync here; (seconds, IngestResult)."""
+    label = "full sync" if full else "delta sync"
+    step = max(run.sync_products // 10, 1)
+    next_report = step
+    started = time.perf_counter()
+
+    def progress(result, total):
+        nonlocal next_report
+        if result.processed >= next_report:
+            elapsed = time.perf_counter() - started
+            run.say(f"{label}: {result.processed}/{total} products, {elapsed:.0f}s")
+            next_report += step
+
+    run_id = claim_sync(integration.pk, full=full)
+    if run_id is None:
+        raise BenchError(f"A sync of {integration.name} is already running.")
+    result = run_sync(integration.pk, run_id, on_page=progress)
+    seconds = time.perf_counter() - started
+    integration.refresh_from_db()
+    if integration.sync_status != SyncStatus.COMPLETED:
+        raise BenchError(
+            f"The {label} of {integration.name} ended {integration.sync_status}: "
+            f"{integration.last_error_message}"
+        )
+    if result.failed:
+        run.say(f"{label}: {result.failed} failed, first: {result.errors[0]}")
+    return seconds, result
+
+
+def peak_memory(run, sandbox):
+    """Peak RSS of a full sync in a child process, for a small and the large catalog."""
+    database = database_url()
+    if database is None:
+        return {"peak_rss_skipped": "needs a database a child process can open "
+                                    "(this one is in memory)"}
+    small = max(run.sync_products // SMALL_SHARE, 1)
+    with RunningSandbox(catalog_size=small) as small_sandbox:
+        small_mb = child_sync_peak_mb(run, small_sandbox, SMALL_INTEGRATION, small, database)
+    large_mb = child_sync_peak_mb(run, sandbox, LARGE_INTEGRATION, run.sync_products, database)
+    return {
+        "peak_rss_products_small": small,
+        "peak_rss_mb_small": small_mb,
+        "peak_rss_products_large": run.sync_products,
+        "peak_rss_mb_large": large_mb,
+    }
+
+
+def child_sync_peak_mb(run, sandbox, name, products, database):
+    """Run a first full sync of `products` in a child process; its peak RSS in MB."""
+    integration = bench_integration(run, sandbox, name)
+    run.say(f"full sync of {products} products in a child process")
+    command = [
+        sys.executable, "manage.py", "sync_integration", str(integration.pk), "--full",
+    ]
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=child_env(database), stdout=output,
+            stderr=output,
+        )
+        # wait4 gives this child's own usage; RUSAGE_CHILDREN would be the largest of
+        # every child waited for so far.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            output.seek(0)
+            tail = output.read().decode(errors="replace")[-1000:]
+            raise BenchError(f"sync_integration exited with {process.returncode}: {tail}")
+    # Kilobytes on Linux.
+    return usage.ru_maxrss / 1024
+
+
+# -- shared with the push section ----------------------------------------------------------
+
+
+def outbound_refusal(url):
+    """Why hub.outbound refuses to reach the sandbox at `url`, or None when it does not."""
+    try:
+        check_url(url)
+    except OutboundBlocked as exc:
+        return (f"hub.outbound refuses the sandbox: {exc}. Run the bench with "
+                "OUTBOUND_ALLOWED_HOSTS=127.0.0.1,localhost (as var/hub.env does).")
+    return None
+
+
+def database_url():
+    """A URL of this process's database for child processes; None when they cannot open it."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return None if connection.is_in_memory_db() else f"sqlite:///{db['NAME']}"
+    if connection.vendor != "postgresql":
+        return None
+    user = quote(db["USER"] or "postgres", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
+    port = db["PORT"] or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def child_env(database, **extra):
+    """This process's environment for a child on the same database."""
+    return {**os.environ, "DATABASE_URL": database, **extra}
+
+
+# -- the bench integrations --------------------------------------------------------------
+
+
+def bench_integration(run, sandbox, name):
+    integration = create_integration(
+        OVSIntegration, name=name, base_url=sandbox.url_of("ovs"), username=OVS_USERNAME,
+        password=OVS_PASSWORD, user=run.user,
+    )
+    # Beat must not start a sync of it while the bench runs one (or after, with --keep).
+    ensure_schedule(integration, enabled=False)
+    return integration
+
+
+def remove_bench_integrations(say):
+    names = (BENCH_INTEGRATION, SMALL_INTEGRATION, LARGE_INTEGRATION)
+    for integration in OVSIntegration.objects.filter(name__in=names).select_related("supplier"):
+        supplier = integration.supplier
+        ids = list(supplier.products.values_list("id", flat=True)) if supplier else []
+        say(f"removing {integration.name!r} and its {len(ids)} products")
+        for start in range(0, len(ids), DELETE_BATCH):
+            Product.objects.filter(id__in=ids[start : start + DELETE_BATCH]).delete()
+        integration.delete()
+        if supplier:
+            supplier.delete()
