@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from django_celery_beat.validators import crontab_validator
 
 from catalog.admin import count_of
+from hub.admin import ReadOnlyAdmin
 from hub.queue import enqueue
 from integrations.models import (
     INTEGRATION_MODELS,
@@ -581,7 +582,7 @@ class PrintOpsIntegrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     """Webhook events as they were received: they can be read, never edited."""
 
     list_display = ["received_at", "integration", "event_type", "store_id"]
@@ -590,14 +591,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
     fields = ["integration_link", "event_type", "store_id", "received_at", "payload"]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Integration")
     def integration_link(self, event):
@@ -615,7 +608,7 @@ def integration_url(integration):
 
 
 @admin.register(ImportTask)
-class ImportTaskAdmin(admin.ModelAdmin):
+class ImportTaskAdmin(ReadOnlyAdmin):
     """Imports as the workers record them: they can be read, never edited."""
 
     list_display = [
@@ -630,14 +623,6 @@ class ImportTaskAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Integration")
     def integration_link(self, task):

@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 
 from catalog.admin import count_of
 from catalog.models import Product
+from hub.admin import ReadOnlyAdmin
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
@@ -79,18 +80,6 @@ def quantities(tier):
         return f"{tier.quantity_min}+"
     return f"{tier.quantity_min}–{tier.quantity_max}"
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the pushes write: they can be read, never added, changed or deleted here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # -- customers and markup rules --------------------------------------------------------------
