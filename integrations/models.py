@@ -8,10 +8,12 @@ each type keeps real columns.
 
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from hub.secrets import EncryptedTextField
 
@@ -137,15 +139,38 @@ class Integration(models.Model):
         """Work a completed sync leaves for later (queued, never run inline)."""
 
 
-class OVSIntegration(Integration):
+class CachedAccessToken(models.Model):
+    """An access token the client keeps between calls, until shortly before it expires."""
+
+    RENEW_MARGIN = timedelta(seconds=60)
+
+    token = EncryptedTextField(null=True, blank=True, editable=False)
+    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def usable_token(self):
+        """The stored token while it is good for another minute, else None."""
+        if self.token and self.token_expires_at and (
+            timezone.now() < self.token_expires_at - self.RENEW_MARGIN
+        ):
+            return self.token
+        return None
+
+    def keep_token(self, token, lifetime_seconds):
+        expires_at = timezone.now() + timedelta(seconds=lifetime_seconds)
+        # Only these two columns: a concurrent save of the integration's settings stays.
+        type(self).objects.filter(pk=self.pk).update(token=token, token_expires_at=expires_at)
+        self.token, self.token_expires_at = token, expires_at
+
+
+class OVSIntegration(CachedAccessToken, Integration):
     username = models.CharField(max_length=255)
     password = EncryptedTextField()
     push_service_base_url = models.CharField(max_length=500, null=True, blank=True)
     push_service_api_key = EncryptedTextField(null=True, blank=True)
     push_products = models.BooleanField(default=False)
-    # Managed by the client: the OVS access token and when it expires.
-    token = EncryptedTextField(null=True, blank=True, editable=False)
-    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "OVS integration"
@@ -171,7 +196,7 @@ class OVSIntegration(Integration):
             enqueue(publish_changed_products, str(self.pk), ids[start : start + 1000])
 
 
-class OPSIntegration(Integration):
+class OPSIntegration(CachedAccessToken, Integration):
     """A customer's OnPrintShop storefront (OAuth2 client credentials, GraphQL)."""
 
     token_url = models.CharField(max_length=500)
@@ -179,8 +204,6 @@ class OPSIntegration(Integration):
     client_secret = EncryptedTextField()
     # Requests per rolling minute the storefront allows, shared by every worker.
     rate_limit_per_minute = models.PositiveIntegerField(default=120)
-    token = EncryptedTextField(null=True, blank=True, editable=False)
-    token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "OnPrintShop storefront"

@@ -15,10 +15,8 @@ The session itself only retries failures to connect, which never reach OPS.
 
 import logging
 import time
-from datetime import timedelta
 
 import requests
-from django.utils import timezone
 
 from hub import ratelimit
 from hub.outbound import OutboundBlocked, guarded_session
@@ -29,7 +27,6 @@ logger = logging.getLogger(__name__)
 API_PATH = "/api/"
 
 # A stored token is replaced this long before it expires.
-TOKEN_RENEW_MARGIN = timedelta(seconds=60)
 # OAuth2 makes expires_in optional; OPS documents an hour.
 DEFAULT_TOKEN_LIFETIME = 3600
 MAX_RATE_LIMIT_RETRIES = 3
@@ -256,11 +253,7 @@ class OPSClient:
 
     def token(self) -> str:
         """The stored token while it is good for another minute, else a new one."""
-        integration = self.integration
-        expires_at = integration.token_expires_at
-        if integration.token and expires_at and timezone.now() < expires_at - TOKEN_RENEW_MARGIN:
-            return integration.token
-        return self.fetch_token()
+        return self.integration.usable_token() or self.fetch_token()
 
     def fetch_token(self) -> str:
         """Ask for a new token, store it on the integration, return it."""
@@ -286,13 +279,7 @@ class OPSClient:
         lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME)
         if not isinstance(token, str) or not token or not is_positive_number(lifetime):
             raise OPSError("OPS answered the token request with an unexpected body")
-        expires_at = timezone.now() + timedelta(seconds=lifetime)
-        # Only these two columns: a concurrent save of the integration's settings stays.
-        OPSIntegration.objects.filter(pk=integration.pk).update(
-            token=token, token_expires_at=expires_at
-        )
-        integration.token = token
-        integration.token_expires_at = expires_at
+        integration.keep_token(token, lifetime)
         logger.info("Got an OPS token for integration %s", integration.pk)
         return token
 

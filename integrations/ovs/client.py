@@ -6,7 +6,7 @@ change to this module (and to mapping.py for the product fields).
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import requests
@@ -35,7 +35,6 @@ PAGE_TOTAL_FIELD = "total"
 NEXT_PAGE_FIELD = "next_page"
 
 # A stored token is replaced this long before it expires.
-TOKEN_RENEW_MARGIN = timedelta(seconds=60)
 MAX_RATE_LIMIT_RETRIES = 5
 MAX_RETRY_AFTER = 60
 DEFAULT_RETRY_AFTER = 1
@@ -86,11 +85,7 @@ class OVSClient:
 
     def token(self) -> str:
         """The stored token while it is good for another minute, else a fresh one."""
-        integration = self.integration
-        expires_at = integration.token_expires_at
-        if integration.token and expires_at and timezone.now() < expires_at - TOKEN_RENEW_MARGIN:
-            return integration.token
-        return self.login()
+        return self.integration.usable_token() or self.login()
 
     def login(self) -> str:
         """Log in, store the new token on the integration, return it."""
@@ -105,13 +100,7 @@ class OVSClient:
         lifetime = body.get(TOKEN_LIFETIME_FIELD) if isinstance(body, dict) else None
         if not isinstance(token, str) or not token or not is_positive_number(lifetime):
             raise SourceError(f"OVS answered POST {LOGIN_PATH} with an unexpected body")
-        expires_at = timezone.now() + timedelta(seconds=lifetime)
-        # Only these two columns: a concurrent save of the integration's settings stays.
-        OVSIntegration.objects.filter(pk=self.integration.pk).update(
-            token=token, token_expires_at=expires_at
-        )
-        self.integration.token = token
-        self.integration.token_expires_at = expires_at
+        self.integration.keep_token(token, lifetime)
         logger.info("Logged in to OVS for integration %s", self.integration.pk)
         return token
 
