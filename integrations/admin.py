@@ -184,7 +184,23 @@ class LatestImportsFormSet(BaseInlineFormSet):
         return self._latest
 
 
-class ImportTaskInline(admin.TabularInline):
+class ImportTaskColumns:
+    """How an import task's progress reads, on the integration page and its own."""
+
+    @admin.display(description="Progress")
+    def progress(self, task):
+        return f"{task.progress}%"
+
+    @admin.display(description="Processed")
+    def items(self, task):
+        return f"{task.processed_items}/{task.total_items}"
+
+    @admin.display(description="Codes")
+    def product_codes_count(self, task):
+        return task.product_codes_count
+
+
+class ImportTaskInline(ImportTaskColumns, admin.TabularInline):
     model = ImportTask
     formset = LatestImportsFormSet
     verbose_name_plural = f"Latest imports (the last {LATEST_IMPORTS}, newest first)"
@@ -208,17 +224,6 @@ class ImportTaskInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Progress")
-    def progress(self, task):
-        return f"{task.progress}%"
-
-    @admin.display(description="Processed")
-    def items(self, task):
-        return f"{task.processed_items}/{task.total_items}"
-
-    @admin.display(description="Codes")
-    def product_codes_count(self, task):
-        return task.product_codes_count
 
 
 @admin.register(OVSIntegration)
@@ -608,7 +613,7 @@ def integration_url(integration):
 
 
 @admin.register(ImportTask)
-class ImportTaskAdmin(ReadOnlyAdmin):
+class ImportTaskAdmin(ImportTaskColumns, ReadOnlyAdmin):
     """Imports as the workers record them: they can be read, never edited."""
 
     list_display = [
@@ -630,14 +635,3 @@ class ImportTaskAdmin(ReadOnlyAdmin):
             '<a href="{}">{}</a>', integration_url(task.integration), task.integration
         )
 
-    @admin.display(description="Progress")
-    def progress(self, task):
-        return f"{task.progress}%"
-
-    @admin.display(description="Processed")
-    def items(self, task):
-        return f"{task.processed_items}/{task.total_items}"
-
-    @admin.display(description="Codes")
-    def product_codes_count(self, task):
-        return task.product_codes_count
