@@ -79,13 +79,42 @@ def secret_field(label):
     )
 
 
+class WriteOnlySecretsForm(forms.ModelForm):
+    """A form whose secrets are write-only: never put back into the page, kept when left empty.
+
+    `secrets` maps each secret field to what it is called in the help text; the ones in
+    `required_secrets` must be given when the row is added.
+    """
+
+    secrets = {}
+    required_secrets = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        adding = self.instance._state.adding
+        for name, noun in self.secrets.items():
+            self.initial.pop(name, None)
+            self.fields[name].required = adding and name in self.required_secrets
+            if not adding and getattr(self.instance, name):
+                self.fields[name].help_text = f"A {noun} is stored; leave empty to keep it."
+
+    def clean(self):
+        data = super().clean()
+        for name in self.secrets:
+            if name in data and not data[name]:
+                data[name] = getattr(self.instance, name)
+        return data
+
+
 def schedule_minutes(interval):
     """An interval schedule in whole minutes (None when shorter than a minute)."""
     minutes = timedelta(**{interval.period: interval.every}) // timedelta(minutes=1)
     return minutes or None
 
 
-class OVSIntegrationForm(forms.ModelForm):
+class OVSIntegrationForm(WriteOnlySecretsForm):
+    secrets = {"password": "password", "push_service_api_key": "key"}
+    required_secrets = ("password",)
     password = secret_field("Password")
     push_service_api_key = secret_field("Push service API key")
     remove_push_service_api_key = forms.BooleanField(
@@ -111,17 +140,6 @@ class OVSIntegrationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        adding = self.instance._state.adding
-        # What is stored is never put back into the page.
-        for name in ("password", "push_service_api_key"):
-            self.initial.pop(name, None)
-        self.fields["password"].required = adding
-        if not adding:
-            self.fields["password"].help_text = "A password is stored; leave empty to keep it."
-            if self.instance.push_service_api_key:
-                self.fields["push_service_api_key"].help_text = (
-                    "A key is stored; leave empty to keep it."
-                )
         self.initial.update(self.schedule_initial())
 
     def schedule_initial(self):
@@ -140,12 +158,6 @@ class OVSIntegrationForm(forms.ModelForm):
         elif schedule.interval_id:
             initial["schedule_every_minutes"] = schedule_minutes(schedule.interval)
         return initial
-
-    def clean_password(self):
-        return self.cleaned_data["password"] or self.instance.password
-
-    def clean_push_service_api_key(self):
-        return self.cleaned_data["push_service_api_key"] or self.instance.push_service_api_key
 
     def clean_schedule_crontab(self):
         crontab = " ".join(self.cleaned_data["schedule_crontab"].split())
@@ -339,7 +351,9 @@ class OVSIntegrationAdmin(admin.ModelAdmin):
 # -- storefronts ---------------------------------------------------------------------------
 
 
-class OPSIntegrationForm(forms.ModelForm):
+class OPSIntegrationForm(WriteOnlySecretsForm):
+    secrets = {"client_secret": "secret"}
+    required_secrets = ("client_secret",)
     client_secret = secret_field("Client secret")
 
     # Changing any of these makes the cached access token useless: it was issued for
@@ -355,16 +369,9 @@ class OPSIntegrationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        adding = self.instance._state.adding
-        # What is stored is never put back into the page.
-        self.initial.pop("client_secret", None)
-        self.stored_secret = None if adding else self.instance.client_secret
-        self.fields["client_secret"].required = adding
-        if not adding:
-            self.fields["client_secret"].help_text = "A secret is stored; leave empty to keep it."
-
-    def clean_client_secret(self):
-        return self.cleaned_data["client_secret"] or self.instance.client_secret
+        self.stored_secret = (
+            None if self.instance._state.adding else self.instance.client_secret
+        )
 
     def connection_changed(self):
         return bool(set(self.CONNECTION_FIELDS) & set(self.changed_data)) or (
@@ -401,7 +408,9 @@ class OPSIntegrationAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class OMSIntegrationForm(forms.ModelForm):
+class OMSIntegrationForm(WriteOnlySecretsForm):
+    secrets = {"api_token": "token"}
+    required_secrets = ("api_token",)
     api_token = secret_field("API token")
 
     class Meta:
@@ -411,17 +420,6 @@ class OMSIntegrationForm(forms.ModelForm):
             "default_dpi", "default_location",
         ]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        adding = self.instance._state.adding
-        # What is stored is never put back into the page.
-        self.initial.pop("api_token", None)
-        self.fields["api_token"].required = adding
-        if not adding:
-            self.fields["api_token"].help_text = "A token is stored; leave empty to keep it."
-
-    def clean_api_token(self):
-        return self.cleaned_data["api_token"] or self.instance.api_token
 
 
 @admin.register(OMSIntegration)
@@ -459,24 +457,15 @@ class OMSIntegrationAdmin(admin.ModelAdmin):
 LATEST_WEBHOOK_EVENTS = 20
 
 
-class PrintOpsIntegrationForm(forms.ModelForm):
+class PrintOpsIntegrationForm(WriteOnlySecretsForm):
+    secrets = {"api_token": "token"}
+    required_secrets = ("api_token",)
     api_token = secret_field("API token")
 
     class Meta:
         model = PrintOpsIntegration
         fields = ["name", "user", "organization", "base_url", "api_token"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        adding = self.instance._state.adding
-        # What is stored is never put back into the page.
-        self.initial.pop("api_token", None)
-        self.fields["api_token"].required = adding
-        if not adding:
-            self.fields["api_token"].help_text = "A token is stored; leave empty to keep it."
-
-    def clean_api_token(self):
-        return self.cleaned_data["api_token"] or self.instance.api_token
 
 
 class ReadOnlyInline(admin.TabularInline):
