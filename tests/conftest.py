@@ -57,3 +57,11 @@ def sandbox():
 def fast_password_hashing(settings):
     # Real hashing costs half a second per user; tests are not about its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def eager_tasks(monkeypatch):
+    """Tasks run in the test's own process as they are sent (no worker)."""
+    from hub.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)

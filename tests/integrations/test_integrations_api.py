@@ -10,7 +10,6 @@ from django_celery_beat.models import PeriodicTask
 from catalog.models import Product, Supplier
 from integrations.models import ImportTask, Integration, Organization, OVSIntegration
 from integrations.services import claim_sync, create_integration
-from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -31,31 +30,6 @@ IMPORT_TASK_KEYS = {
 
 
 # -- people, organizations, integrations ------------------------------------------------
-
-
-@pytest.fixture
-def user(django_user_model):
-    """The regular user behind `api`; no password, as hashing one per test is slow."""
-    return django_user_model.objects.create_user("reader")
-
-
-@pytest.fixture
-def people(django_user_model):
-    # No passwords: hashing four of them per test would make the matrix slow.
-    make = django_user_model.objects.create_user
-    return {
-        "owner": make("owner"),
-        "member": make("member"),
-        "other": make("other"),
-        "superuser": django_user_model.objects.create_superuser("root", password=None),
-    }
-
-
-@pytest.fixture
-def organization(people):
-    organization = Organization.objects.create(name="Acme Print")
-    organization.members.add(people["owner"], people["member"])
-    return organization
 
 
 @pytest.fixture
@@ -84,18 +58,6 @@ def integrations(people, organization):
             integration=integration, owner=people["owner"], product_codes=["OVS-00001"]
         )
     return {"personal": personal, "organization": shared}
-
-
-@pytest.fixture
-def as_role(people):
-    return lambda role: client_for(people[role])
-
-
-@pytest.fixture
-def eager_tasks(monkeypatch):
-    from hub.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
 
 
 def valid_create_body(**changes):

@@ -11,11 +11,9 @@ from integrations.models import (
     ImportTask,
     Integration,
     OMSIntegration,
-    Organization,
     OVSIntegration,
 )
 from integrations.services import create_integration
-from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,30 +27,6 @@ PUBLIC_FIELDS = {
 
 
 @pytest.fixture
-def user(django_user_model):
-    """The regular user behind `api`; no password, as hashing one per test is slow."""
-    return django_user_model.objects.create_user("reader")
-
-
-@pytest.fixture
-def people(django_user_model):
-    make = django_user_model.objects.create_user
-    return {
-        "owner": make("owner"),
-        "member": make("member"),
-        "other": make("other"),
-        "superuser": django_user_model.objects.create_superuser("root", password=None),
-    }
-
-
-@pytest.fixture
-def organization(people):
-    organization = Organization.objects.create(name="Acme Print")
-    organization.members.add(people["owner"], people["member"])
-    return organization
-
-
-@pytest.fixture
 def integrations(people, organization):
     """A personal OMS storefront of the owner, and one of the owner's organization."""
     return {
@@ -60,11 +34,6 @@ def integrations(people, organization):
         "organization": make_integration(people["owner"], name="Shared",
                                          organization=organization),
     }
-
-
-@pytest.fixture
-def as_role(people):
-    return lambda role: client_for(people[role])
 
 
 def make_integration(user, *, name="Order desk", organization=None, **fields):

@@ -32,13 +32,6 @@ def public_url(settings):
 
 
 @pytest.fixture
-def eager_tasks(monkeypatch):
-    from hub.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
-
-
-@pytest.fixture
 def base_url(sandbox):
     return sandbox.url_of("printops")
 

@@ -4,7 +4,6 @@ against the sandbox OMS over real HTTP."""
 import pytest
 import requests
 
-import hub.celery
 from catalog.ingest import ingest_products
 from catalog.models import Product
 from integrations.models import OMSIntegration
@@ -132,10 +131,9 @@ def test_a_variant_gone_from_the_catalog_is_deleted_in_the_oms(
 
 
 def test_archiving_a_product_makes_it_inactive_in_the_oms(
-    sandbox, customer, product, monkeypatch, django_capture_on_commit_callbacks
+    sandbox, customer, product, eager_tasks, django_capture_on_commit_callbacks
 ):
     push(customer, product)
-    monkeypatch.setitem(hub.celery.app.conf, "task_always_eager", True)
 
     with django_capture_on_commit_callbacks(execute=True):
         product.archive()

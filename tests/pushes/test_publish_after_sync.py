@@ -4,18 +4,12 @@ import pytest
 import requests
 
 from catalog.models import Product, ProductImage
-from hub.celery import app
 from integrations.models import OPSIntegration, OVSIntegration
 from integrations.services import claim_sync, create_integration, run_sync
 from pushes.models import Customer, MarkupRule, PushLog
 from pushes.services import push_product
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def eager(monkeypatch):
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
 
 
 @pytest.fixture
@@ -44,7 +38,7 @@ def sync(integration):
 
 
 def test_a_sync_repushes_changed_products_to_where_they_were_pushed(
-    ovs, customer, sandbox, eager, django_capture_on_commit_callbacks
+    ovs, customer, sandbox, eager_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         sync(ovs)
@@ -71,7 +65,7 @@ def test_a_sync_repushes_changed_products_to_where_they_were_pushed(
 
 
 def test_nothing_is_republished_when_push_products_is_off(
-    ovs, customer, sandbox, eager, django_capture_on_commit_callbacks
+    ovs, customer, sandbox, eager_tasks, django_capture_on_commit_callbacks
 ):
     OVSIntegration.objects.filter(pk=ovs.pk).update(push_products=False)
     ovs.refresh_from_db()

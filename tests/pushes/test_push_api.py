@@ -11,7 +11,6 @@ import pytest
 
 from catalog.ingest import ingest_products
 from catalog.models import Product, Supplier
-from hub.celery import app
 from integrations.models import OPSIntegration
 from pushes.models import Customer, MarkupRule, PushBatch, PushLog, StorefrontProduct
 from tests.factories import apparel_payload, print_payload
@@ -32,8 +31,8 @@ BATCH_FIELDS = {
 
 
 @pytest.fixture(autouse=True)
-def eager(monkeypatch):
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
+def eager(eager_tasks):
+    """Every push here runs in the test's process."""
 
 
 def ops_storefront(sandbox, user, **fields):
