@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog.models import Category, Product
+from catalog.models import Product
 from hub.queue import enqueue
 from pushes.models import (
     CategoryMapping,
@@ -96,15 +96,11 @@ def _claim(entry):
     ).update(claimed_at=now) == 1
 
 
-def _category_ids(customer, product):
-    """The storefront ids of the product's category and its ancestors, mapped so far."""
-    if product.category_id is None:
+def _category_ids(customer, priced):
+    """The storefront ids of the priced product's category path, as far as mapped."""
+    path = [category_id for category_id, _ in priced.category_path]
+    if not path:
         return {}
-    path, category = [], product.category
-    categories = {c.pk: c for c in Category.objects.filter(supplier_id=product.supplier_id)}
-    while category is not None:
-        path.append(category.pk)
-        category = categories.get(category.parent_id)
     return {
         str(category_id): storefront_id
         for category_id, storefront_id in CategoryMapping.objects.filter(
@@ -187,7 +183,7 @@ def _push(customer, product, entry, log):
         return False
 
     state = PushState(storefront_product_id=entry.storefront_product_id, refs=entry.refs,
-                      category_ids=_category_ids(customer, product),
+                      category_ids=_category_ids(customer, priced),
                       options=customer.storefront_options)
     storefront = customer.storefront.typed().storefront()
     try:
