@@ -29,6 +29,10 @@ print file URLs point at. Unknown options are ignored.
 Fault switches, on top of the common ones (whose 500s take the OMS error shape):
 - `fail_path`: requests to this path, or below it, answer 500 while it is set.
 - `forbid_next`: the next N API requests answer 403.
+- `slow_answer_next`: the next N API requests are carried out, then answered only after
+  `slow_answer_seconds` (3): a client that gave up in the meantime never hears that the
+  OMS acted (a lost answer).
+- `fail_after_acting_next`: the next N API requests are carried out, then answered 500.
 
 Control paths, besides the common ones:
 - `GET /_sandbox/state`: counts and rows of every table.
@@ -37,6 +41,7 @@ Control paths, besides the common ones:
 """
 
 import copy
+import time
 import uuid
 from dataclasses import dataclass
 from functools import wraps
@@ -237,9 +242,12 @@ def validate(data, fields, partial=False, prefix=""):
     """The known fields of `data` checked against `fields`, and the problems by field path.
 
     A full check (a create) fills absent optional fields with their defaults; a partial
-    one (an update) keeps only the fields sent. Unknown fields are dropped.
+    one (an update) keeps only the fields sent. A field the spec does not name is refused.
     """
     cleaned, errors = {}, {}
+    for name in data:
+        if name not in fields:
+            errors[f"{prefix}{name}"] = "Unknown field."
     for name, field in fields.items():
         path = f"{prefix}{name}"
         if name not in data:
@@ -365,7 +373,8 @@ class OMSFake(Fake):
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
         Rule("/_sandbox/print-status", endpoint="control_print_status", methods=["POST"]),
     ]
-    extra_faults = {"fail_path": None, "forbid_next": 0}
+    extra_faults = {"fail_path": None, "forbid_next": 0, "slow_answer_next": 0,
+                    "slow_answer_seconds": 3, "fail_after_acting_next": 0}
 
     def seed(self):
         self.api_token = self.options.get("api_token", "demo-oms-token")
@@ -389,7 +398,13 @@ class OMSFake(Fake):
                 self.url_map.bind_to_environ(request.environ).match()
             except HTTPException as exc:
                 return error(exc.code, {"path": f"No route for {request.method} {request.path}."})
-        return super().dispatch(request)
+        response = super().dispatch(request)
+        if request.path.startswith("/api/") and response.status_code == 200:
+            if self._take("slow_answer_next"):
+                time.sleep(self.faults["slow_answer_seconds"])
+            elif self._take("fail_after_acting_next"):
+                return server_error()
+        return response
 
     def injected_fault(self, request):
         if request.path.startswith("/print-files/"):

@@ -4,7 +4,18 @@ described in spec/ops-graphql.md.
 - `POST /oauth/token`: client credentials, JSON or form-encoded.
 - `POST /api/`: GraphQL with `Authorization: Bearer <token>`, rate limited per storefront.
 - `POST /_sandbox/expire-tokens`: invalidates every issued token.
-- `GET /_sandbox/state`: the stored catalog (counts and rows).
+- `GET /_sandbox/state`: the stored catalog (counts and rows), the orders, what each
+  `updateOrderStatus` was told (`status_updates`, in order) and the shipments.
+- `POST /_sandbox/orders` `{"orders_id", "order_number", "product": [{"orders_products_id",
+  "products_quantity", ...}], ...}`: places an order (any other fields are kept as given).
+
+Orders. `orderStatus` lists the storefront's status titles (seeded: "Pending", "In
+Production", "Ready", "Shipped", "Cancelled" for orders and lines, plus "Partially
+Shipped" and "Needs Attention" for orders). `updateOrderStatus` and `setShipment` are
+single calls answering `{id, message, result}`: an unknown order or line, a status title
+the storefront does not have for that type (`Order` or `Product`), a shipment line that
+is not the order's or a quantity over the line's answers `result: false` and stores
+nothing. A shipment created by `setShipment` (shipment_id 0 or absent) gets a new id.
 
 Options: `client_id`, `client_secret`, `token_ttl` (seconds), `rate_limit` and
 `rate_window` (requests per rolling window in seconds), `clock` (a callable returning
@@ -14,6 +25,11 @@ Extra fault switches:
 - `result_false_next`: the next N mutation items answer `result: false` and store nothing.
 - `graphql_error_next`: the next N GraphQL requests answer 200 with only `errors`.
 - `fail_mutation`: a mutation name (e.g. "setProductPrice") that answers 500 while set.
+- `expired_token_as_error`: while true, a request with an unknown or expired token is
+  answered 200 with `errors[].extensions.code = "UNAUTHENTICATED"` (as some tenants do)
+  instead of 401.
+- `slow_answer_next`: the next N GraphQL requests are carried out, then answered only
+  after `slow_answer_seconds` (3): a lost answer.
 """
 
 import math
@@ -36,7 +52,15 @@ from sandbox.base import Fake, json_response
 MAX_LIMIT = 250
 
 SDL = """
+scalar JSON
+
+enum OrderStatusUpdateTypeEnum {
+  order
+  product
+}
+
 type Query {
+  orderStatus(limit: Int = 50, offset: Int = 0): OrderStatusList
   productsDetails(products_id: Int, limit: Int = 50, offset: Int = 0): ProductsDetails
   productCategories(limit: Int = 50, offset: Int = 0): [Category!]
 }
@@ -47,6 +71,37 @@ type Mutation {
   setProductSize(inputs: [ProductSizeInput!]!): [MutationResult!]!
   setProductPrice(inputs: [ProductPriceInput!]!): [MutationResult!]!
   setProductsImageGallery(products_id: Int!, input: ImageGalleryInput!): [MutationResult!]!
+  updateOrderStatus(type: OrderStatusUpdateTypeEnum!, orders_id: Int, orders_products_id: Int,
+                    input: UpdateOrderStatusInput!): OrderMutationResult
+  setShipment(order_id: Int, shipment_id: Int, tracking_number: String,
+              shipmentinfo: JSON): OrderMutationResult
+}
+
+type OrderMutationResult {
+  id: Int
+  message: String
+  result: Boolean
+}
+
+type OrderStatusList {
+  orderStatus: [OrderStatusRow!]!
+  totalOrderStatus: Int!
+}
+
+type OrderStatusRow {
+  process_status_id: Int!
+  process_status_title: String
+  status_type: String
+}
+
+input UpdateOrderStatusInput {
+  order_status: String
+  order_product_status: String
+  comment: String
+  notify: Int
+  courier_company_name: String
+  tracking_number: String
+  shipping_method: String
 }
 
 type MutationResult {
@@ -168,6 +223,17 @@ input ImageInput {
 SCHEMA = build_schema(SDL)
 
 FIRST_IDS = {"categories": 100, "products": 4800, "sizes": 900, "prices": 30000, "images": 7000}
+ORDER_FIRST_IDS = {"shipments": 51000, "status_updates": 1}
+
+# The storefront's own status titles: (id, title, type).
+SEED_ORDER_STATUSES = [
+    (1, "Pending", "Order"), (2, "In Production", "Order"), (3, "Ready", "Order"),
+    (4, "Partially Shipped", "Order"), (5, "Shipped", "Order"), (6, "Cancelled", "Order"),
+    (7, "Needs Attention", "Order"),
+    (11, "Pending", "Product"), (12, "In Production", "Product"), (13, "Ready", "Product"),
+    (14, "Shipped", "Product"), (15, "Cancelled", "Product"),
+]
+PACKAGE_FIELDS = ("weight", "length", "width", "height", "tracking", "opdata")
 
 CATEGORY_DEFAULTS = {"category_name": None, "parent_id": 0, "external_ref": None, "status": 1}
 PRODUCT_DEFAULTS = {
@@ -205,8 +271,11 @@ class OPSFake(Fake):
         Rule("/api/", endpoint="api", methods=["POST"]),
         Rule("/_sandbox/expire-tokens", endpoint="control_expire_tokens", methods=["POST"]),
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
+        Rule("/_sandbox/orders", endpoint="control_place_order", methods=["POST"]),
     ]
-    extra_faults = {"result_false_next": 0, "graphql_error_next": 0, "fail_mutation": None}
+    extra_faults = {"result_false_next": 0, "graphql_error_next": 0, "fail_mutation": None,
+                    "expired_token_as_error": False, "slow_answer_next": 0,
+                    "slow_answer_seconds": 3}
 
     def __init__(self, **options):
         self.client_id = options.get("client_id", "demo-client")
@@ -218,8 +287,13 @@ class OPSFake(Fake):
         super().__init__(**options)
 
     def seed(self):
-        self.state = {name: {} for name in FIRST_IDS}
-        self.next_ids = dict(FIRST_IDS)
+        self.state = {name: {} for name in [*FIRST_IDS, *ORDER_FIRST_IDS, "orders"]}
+        self.state["order_statuses"] = {
+            status_id: {"process_status_id": status_id, "process_status_title": title,
+                        "status_type": status_type}
+            for status_id, title, status_type in SEED_ORDER_STATUSES
+        }
+        self.next_ids = {**FIRST_IDS, **ORDER_FIRST_IDS}
         self.tokens = {}
         self.api_calls = deque()
 
@@ -281,6 +355,11 @@ class OPSFake(Fake):
                 {"detail": "Too many requests"}, 429, headers={"Retry-After": str(wait)}
             )
         if not self.authorized(request):
+            if self.faults["expired_token_as_error"]:
+                return json_response({"data": None, "errors": [{
+                    "message": "Invalid or expired token",
+                    "extensions": {"code": "UNAUTHENTICATED"},
+                }]})
             return json_response(
                 {"error": "invalid_token", "message": "Missing, invalid or expired token"}, 401,
                 headers={"WWW-Authenticate": "Bearer"},
@@ -304,6 +383,8 @@ class OPSFake(Fake):
                 variable_values=body.get("variables"),
                 operation_name=body.get("operationName"),
             )
+        if self._take("slow_answer_next"):
+            time.sleep(self.faults["slow_answer_seconds"])
         return json_response(result.formatted)
 
     def runs_failing_mutation(self, body):
@@ -332,6 +413,9 @@ class OPSFake(Fake):
             "setProductSize": self.set_product_size,
             "setProductPrice": self.set_product_price,
             "setProductsImageGallery": self.set_products_image_gallery,
+            "orderStatus": self.order_status_list,
+            "updateOrderStatus": self.update_order_status,
+            "setShipment": self.set_shipment,
         }
 
     # -- reads -------------------------------------------------------------------------
@@ -503,11 +587,123 @@ class OPSFake(Fake):
 
         return self.batch(input["image_arr"], add_image)
 
+    # -- orders: status list, status updates, shipments ---------------------------------
+
+    def order_status_list(self, info, limit, offset):
+        check_paging(limit, offset)
+        rows = sorted(self.state["order_statuses"].values(),
+                      key=lambda row: row["process_status_id"])
+        return {"orderStatus": rows[offset:offset + limit], "totalOrderStatus": len(rows)}
+
+    def status_titles(self, status_type):
+        return {row["process_status_title"] for row in self.state["order_statuses"].values()
+                if row["status_type"] == status_type}
+
+    def order_line(self, orders_products_id):
+        for order in self.state["orders"].values():
+            for line in order.get("product") or []:
+                if line.get("orders_products_id") == orders_products_id:
+                    return order, line
+        return None, None
+
+    def update_order_status(self, info, type, input, orders_id=None, orders_products_id=None):
+        if self._take("result_false_next"):
+            return failed("Simulated failure")
+        if type == "order":
+            order = self.state["orders"].get(orders_id)
+            if order is None:
+                return failed(f"Order {orders_id} not found")
+            title, field, target = input.get("order_status"), "order_status", order
+            status_type, row_id = "Order", orders_id
+        else:
+            order, line = self.order_line(orders_products_id)
+            if line is None:
+                return failed(f"Order product {orders_products_id} not found")
+            title, field, target = input.get("order_product_status"), "product_status", line
+            status_type, row_id = "Product", orders_products_id
+        if title is not None and title not in self.status_titles(status_type):
+            return failed(f"Unknown {status_type.lower()} status {title!r}")
+        if title is not None:
+            target[field] = title
+        for name in ("courier_company_name", "tracking_number", "shipping_method"):
+            if input.get(name) is not None:
+                order[name] = input[name]
+        update_id = self.new_id("status_updates")
+        self.state["status_updates"][update_id] = {
+            "type": type, "orders_id": orders_id, "orders_products_id": orders_products_id,
+            **input,
+        }
+        return succeeded(row_id, "Status updated")
+
+    def set_shipment(self, info, order_id=None, shipment_id=None, tracking_number=None,
+                     shipmentinfo=None):
+        if self._take("result_false_next"):
+            return failed("Simulated failure")
+        order = self.state["orders"].get(order_id)
+        if order is None:
+            return failed(f"Order {order_id} not found")
+        problem = self.shipment_problem(order, shipmentinfo)
+        if problem:
+            return failed(problem)
+        shipments = self.state["shipments"]
+        if shipment_id and shipment_id not in shipments:
+            return failed(f"Shipment {shipment_id} not found")
+        if not shipment_id:
+            shipment_id = self.new_id("shipments")
+        shipments[shipment_id] = {"shipment_id": shipment_id, "order_id": order_id,
+                                  "tracking_number": tracking_number,
+                                  "shipmentinfo": shipmentinfo}
+        return succeeded(shipment_id, "Shipment saved")
+
+    def shipment_problem(self, order, shipmentinfo):
+        """Why shipmentinfo cannot be stored for this order, or None."""
+        lines = {line.get("orders_products_id"): line for line in order.get("product") or []}
+        if not isinstance(shipmentinfo, list) or not shipmentinfo:
+            return "shipmentinfo must be a non-empty list"
+        shipped = dict.fromkeys(lines, 0)
+        for info in shipmentinfo:
+            packages = info.get("packageinfo") if isinstance(info, dict) else None
+            if not isinstance(packages, list) or not packages:
+                return "each shipmentinfo entry needs a packageinfo list"
+            for package in packages:
+                if not isinstance(package, dict) or set(package) - set(PACKAGE_FIELDS):
+                    return f"packageinfo takes only {', '.join(PACKAGE_FIELDS)}"
+                for op in package.get("opdata") or []:
+                    opid = op.get("opid") if isinstance(op, dict) else None
+                    qty = op.get("qty") if isinstance(op, dict) else None
+                    if opid not in lines:
+                        return f"Order product {opid} is not in order {order['orders_id']}"
+                    if not isinstance(qty, str) or not qty.isdigit():
+                        return "qty must be a quantity as a string"
+                    shipped[opid] += int(qty)
+        for opid, quantity in shipped.items():
+            if quantity > (lines[opid].get("products_quantity") or 0):
+                return f"Order product {opid} ships more than its quantity"
+        return None
+
     # -- control paths -----------------------------------------------------------------
+
+    def control_place_order(self, request):
+        body = request.get_json(silent=True)
+        body = body if isinstance(body, dict) else {}
+        lines = body.get("product")
+        valid = isinstance(body.get("orders_id"), int) and isinstance(lines, list) and all(
+            isinstance(line, dict) and isinstance(line.get("orders_products_id"), int)
+            for line in lines
+        )
+        if not valid:
+            return json_response(
+                {"detail": 'send {"orders_id": int, "product": [{"orders_products_id": int,'
+                           ' ...}], ...}'}, 422)
+        with self.lock:
+            self.state["orders"][body["orders_id"]] = body
+        return json_response(body)
 
     def control_state(self, request):
         with self.lock:
             return json_response({
-                "counts": {table: len(rows) for table, rows in self.state.items()},
+                "counts": {table: len(self.state[table]) for table in FIRST_IDS},
+                "order_counts": {table: len(self.state[table])
+                                 for table in ("orders", *ORDER_FIRST_IDS)},
                 **{table: list(rows.values()) for table, rows in self.state.items()},
             })

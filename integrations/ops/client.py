@@ -35,6 +35,7 @@ DEFAULT_RETRY_AFTER = 1
 MAX_SERVER_RETRIES = 2
 SERVER_ERRORS = (500, 502, 503, 504)
 RATE_WINDOW = 60.0
+MAX_PAGE = 250
 
 # Tests replace this so they do not wait out a Retry-After or a backoff.
 sleep = time.sleep
@@ -53,6 +54,32 @@ MUTATIONS = {
     SET_PRICE: ("ProductPriceInput", "product_price_id"),
 }
 DELETE_FIELD = "delete"
+
+UPDATE_ORDER_STATUS = "updateOrderStatus"
+SET_SHIPMENT = "setShipment"
+ORDER_TYPE = "order"
+LINE_TYPE = "product"
+ORDER_STATUS_TYPE = "Order"
+LINE_STATUS_TYPE = "Product"
+ORDER_STATUS_MUTATION = (
+    "mutation Status($type: OrderStatusUpdateTypeEnum!, $orders_id: Int, "
+    "$orders_products_id: Int, $input: UpdateOrderStatusInput!) { "
+    + UPDATE_ORDER_STATUS + "(type: $type, orders_id: $orders_id, "
+    "orders_products_id: $orders_products_id, input: $input) { id message result } }"
+)
+SHIPMENT_MUTATION = (
+    "mutation Shipment($order_id: Int, $shipment_id: Int, $tracking_number: String, "
+    "$shipmentinfo: JSON) { " + SET_SHIPMENT + "(order_id: $order_id, shipment_id: "
+    "$shipment_id, tracking_number: $tracking_number, shipmentinfo: $shipmentinfo) "
+    "{ id message result } }"
+)
+ORDER_STATUS_QUERY = (
+    "query Statuses($limit: Int, $offset: Int) { orderStatus(limit: $limit, offset: $offset)"
+    " { orderStatus { process_status_id process_status_title status_type }"
+    " totalOrderStatus } }"
+)
+# An expired token some tenants answer with HTTP 200 and this error code.
+UNAUTHENTICATED = "UNAUTHENTICATED"
 
 RESULT_FIELDS = "id index result message"
 BATCH_MUTATION = (
@@ -81,11 +108,14 @@ PRICE_DEFINING_METHOD = "1"
 class OPSError(Exception):
     """OPS failed or refused; the message is safe to show to the user."""
 
-    def __init__(self, message, *, retryable=False, saved=None):
+    def __init__(self, message, *, retryable=False, saved=None, may_have_acted=False):
         super().__init__(message)
         self.message = message
         # True for failures that may heal on a later attempt (5xx, 429, timeouts).
         self.retryable = retryable
+        # True when OPS may have carried the request out although it did not say so
+        # (no answer in time, a 5xx, a body that is not JSON).
+        self.may_have_acted = may_have_acted
         # For a batch mutation that failed part-way: {input index: id} of the items OPS saved.
         self.saved = saved or {}
 
@@ -222,18 +252,96 @@ class OPSClient:
     def _creates(name, item):
         return name in MUTATIONS and not item.get(MUTATIONS[name][1])
 
+    # -- orders ------------------------------------------------------------------------
+
+    def order_statuses(self) -> list[dict]:
+        """The storefront's status titles: [{"id", "title", "type"}], type Order or Product."""
+        rows, offset = [], 0
+        while True:
+            data = self.graphql(ORDER_STATUS_QUERY, {"limit": MAX_PAGE, "offset": offset})
+            listing = data.get("orderStatus")
+            page = listing.get("orderStatus") if isinstance(listing, dict) else None
+            if not isinstance(page, list):
+                raise OPSError("OPS answered orderStatus with an unexpected body")
+            rows += [
+                {"id": row.get("process_status_id"), "title": row.get("process_status_title"),
+                 "type": row.get("status_type")}
+                for row in page
+                if isinstance(row, dict) and isinstance(row.get("process_status_title"), str)
+            ]
+            offset += len(page)
+            total = listing.get("totalOrderStatus")
+            if len(page) < MAX_PAGE or not isinstance(total, int) or offset >= total:
+                return rows
+
+    def update_order_status(self, *, orders_id=None, orders_products_id=None, status=None,
+                            notify=False, comment=None, courier=None, tracking_number=None,
+                            shipping_method=None):
+        """Set an order's (orders_id) or one line's (orders_products_id) status title.
+
+        Sending the same status twice changes nothing, so it is retried like a query.
+        """
+        line = orders_products_id is not None
+        field = "order_product_status" if line else "order_status"
+        variables = {
+            "type": LINE_TYPE if line else ORDER_TYPE,
+            "orders_id": None if line else int(orders_id),
+            "orders_products_id": int(orders_products_id) if line else None,
+            "input": {key: value for key, value in {
+                field: status, "comment": comment, "notify": 1 if notify else 0,
+                "courier_company_name": courier, "tracking_number": tracking_number,
+                "shipping_method": shipping_method,
+            }.items() if value is not None},
+        }
+        data = self.graphql(ORDER_STATUS_MUTATION, variables)
+        return self._single(UPDATE_ORDER_STATUS, data.get(UPDATE_ORDER_STATUS))
+
+    def set_shipment(self, *, order_id, tracking_number, packages) -> int:
+        """Record a new shipment; the id OPS gave it.
+
+        packages: [{"tracking", "lines": [(orders_products_id, quantity)], "weight", ...}].
+        A create: never sent twice here (a lost answer fails as retryable and the caller
+        decides; reads return no shipments to look in).
+        """
+        info = [{"packageinfo": [
+            {"weight": package.get("weight") or 0, "length": package.get("length") or 0,
+             "width": package.get("width") or 0, "height": package.get("height") or 0,
+             "tracking": package.get("tracking") or tracking_number,
+             "opdata": [{"opid": int(opid), "qty": str(quantity)}
+                        for opid, quantity in package["lines"]]}
+            for package in packages
+        ]}]
+        data = self.graphql(SHIPMENT_MUTATION, {
+            "order_id": int(order_id), "shipment_id": 0, "tracking_number": tracking_number,
+            "shipmentinfo": info,
+        }, idempotent=False)
+        shipment_id = self._single(SET_SHIPMENT, data.get(SET_SHIPMENT))
+        if not isinstance(shipment_id, int) or isinstance(shipment_id, bool) or not shipment_id:
+            raise OPSError("OPS answered setShipment without the shipment's id")
+        return shipment_id
+
+    @staticmethod
+    def _single(name, result):
+        """The id of a single-call answer {id, message, result}; result false raises."""
+        if not isinstance(result, dict) or not isinstance(result.get("result"), bool):
+            raise OPSError(f"OPS answered {name} with an unexpected body")
+        if not result["result"]:
+            raise OPSError(f"OPS did not save {name}: "
+                           f"{result.get('message') or 'no reason given'}")
+        return result.get("id")
+
     # -- GraphQL -----------------------------------------------------------------------
 
     def graphql(self, query: str, variables: dict | None = None, *, idempotent=True) -> dict:
         """The `data` of a GraphQL answer; GraphQL errors raise OPSError."""
         body = {"query": query, "variables": variables or {}}
         response = self._post(self.api_url, idempotent=idempotent, token=self.token(), json=body)
-        if response.status_code == 401:
+        if response.status_code == 401 or is_unauthenticated(response):
             # The token expired or was revoked early: one new token, one more try.
             response = self._post(
                 self.api_url, idempotent=idempotent, token=self.fetch_token(), json=body
             )
-            if response.status_code == 401:
+            if response.status_code == 401 or is_unauthenticated(response):
                 raise OPSError("OPS refused the credentials")
         self._raise_for_status(response, "the API")
         if response.status_code != 200:
@@ -246,7 +354,8 @@ class OPSClient:
             raise OPSError(f"OPS reported an error: {message}")
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
-            raise OPSError("OPS answered the API without data", retryable=True)
+            raise OPSError("OPS answered the API without data", retryable=True,
+                           may_have_acted=True)
         return data
 
     # -- authentication ----------------------------------------------------------------
@@ -315,7 +424,8 @@ class OPSClient:
         except OutboundBlocked as exc:
             raise OPSError(f"OPS cannot be reached: {exc}") from None
         except requests.Timeout:
-            raise OPSError("OPS did not answer in time", retryable=True) from None
+            raise OPSError("OPS did not answer in time", retryable=True,
+                           may_have_acted=True) from None
         except requests.ConnectionError:
             raise OPSError("Could not connect to OPS", retryable=True) from None
         except requests.RequestException as exc:
@@ -331,14 +441,16 @@ class OPSClient:
                 f" after {MAX_RATE_LIMIT_RETRIES} retries", retryable=True,
             )
         if status >= 500:
-            raise OPSError(f"OPS answered {what} with {status}", retryable=True)
+            raise OPSError(f"OPS answered {what} with {status}", retryable=True,
+                           may_have_acted=True)
 
     def _json(self, response, what):
         try:
             return response.json()
         except ValueError:
             raise OPSError(
-                f"OPS answered {what} with a body that is not JSON", retryable=True
+                f"OPS answered {what} with a body that is not JSON", retryable=True,
+                may_have_acted=True,
             ) from None
 
 
@@ -348,6 +460,26 @@ def retry_after(response) -> int:
     if not (value.isascii() and value.isdigit()):
         return DEFAULT_RETRY_AFTER
     return min(int(value), MAX_RETRY_AFTER)
+
+
+def is_unauthenticated(response) -> bool:
+    """An expired token answered as HTTP 200 with an UNAUTHENTICATED GraphQL error."""
+    if response.status_code != 200:
+        return False
+    payload = safe_json(response)
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    if not isinstance(errors, list):
+        return False
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        extensions = error.get("extensions")
+        code = extensions.get("code") if isinstance(extensions, dict) else None
+        message = str(error.get("message") or "").lower()
+        if code == UNAUTHENTICATED or ("token" in message and (
+                "expired" in message or "invalid" in message)):
+            return True
+    return False
 
 
 def ids_in(rows, id_field) -> set:
