@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "catalog",
     "integrations",
     "pushes",
+    "orders",
     "sandbox",
 ]
 
