@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from integrations.models import SyncStatus as PullStatus
+
 # Sent after an order's status changed (in the transaction that changed it):
 # sender=Order, order=<Order>, old=<status>, new=<status>.
 status_changed = Signal()
@@ -350,13 +352,6 @@ class OrderEvent(models.Model):
         if not self._state.adding:
             raise ValueError("Order events are append-only")
         super().save(*args, **kwargs)
-
-
-class PullStatus(models.TextChoices):
-    IDLE = "idle", "Idle"
-    RUNNING = "running", "Running"
-    COMPLETED = "completed", "Completed"
-    ERROR = "error", "Error"
 
 
 class OrderPull(models.Model):
