@@ -175,27 +175,58 @@ class Order(models.Model):
     def refresh_status(self):
         """Derive the status from the lines; store it and record an event when it changed.
 
-        Takes the order's row lock, so two workers changing lines of one order at once
-        derive the status one after the other. Returns True when the status changed.
+        Returns True when the status changed.
         """
+        return bool(Order.refresh_statuses([self]))
+
+    @staticmethod
+    def refresh_statuses(orders):
+        """refresh_status() for many orders in a fixed number of queries; the changed ones.
+
+        Takes the orders' row locks (in id order), so two workers changing lines of one
+        order derive its status one after the other.
+        """
+        by_id = {order.pk: order for order in orders}
+        if not by_id:
+            return []
+        changed = []
         with transaction.atomic():
-            current = Order.objects.select_for_update().only("status").get(pk=self.pk)
-            statuses = list(self.lines.values_list("status", flat=True))
-            shipped = ShipmentLine.objects.filter(line__order=self, quantity__gt=0).exists()
-            new = self.derive_status(statuses, shipped)
-            old = current.status
-            self.status = new
-            if new == old:
-                return False
-            now = timezone.now()
-            Order.objects.filter(pk=self.pk).update(status=new, updated_at=now)
-            self.updated_at = now
-            OrderEvent.objects.create(
-                order=self, kind=EventKind.STATUS_CHANGED,
-                message=f"{OrderStatus(old).label} → {OrderStatus(new).label}",
+            current = dict(
+                Order.objects.select_for_update().filter(pk__in=by_id).order_by("pk")
+                .values_list("pk", "status")
             )
-            status_changed.send(sender=Order, order=self, old=old, new=new)
-        return True
+            statuses = {pk: [] for pk in by_id}
+            for order_id, status in OrderLine.objects.filter(order_id__in=by_id).values_list(
+                "order_id", "status"
+            ):
+                statuses[order_id].append(status)
+            shipped = set(
+                ShipmentLine.objects.filter(line__order_id__in=by_id, quantity__gt=0)
+                .values_list("line__order_id", flat=True).distinct()
+            )
+            groups = {}
+            for pk, order in by_id.items():
+                if pk not in current:
+                    continue
+                new = Order.derive_status(statuses[pk], pk in shipped)
+                order.status = new
+                if new != current[pk]:
+                    changed.append((order, current[pk], new))
+                    groups.setdefault(new, []).append(pk)
+            if not changed:
+                return []
+            now = timezone.now()
+            for status, ids in groups.items():
+                Order.objects.filter(pk__in=ids).update(status=status, updated_at=now)
+            OrderEvent.objects.bulk_create([
+                OrderEvent(order=order, kind=EventKind.STATUS_CHANGED, at=now,
+                           message=f"{OrderStatus(old).label} → {OrderStatus(new).label}")
+                for order, old, new in changed
+            ])
+            for order, old, new in changed:
+                order.updated_at = now
+                status_changed.send(sender=Order, order=order, old=old, new=new)
+        return [order for order, _, _ in changed]
 
 
 class AddressKind(models.TextChoices):
@@ -372,6 +403,9 @@ class OrderPull(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Where the next pull's window starts (the start of the last successful pull).
     last_successful_pull_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set while a pull runs (and kept when it fails): where the window it was reading
+    # starts, so the next pull resumes there instead of reading everything again.
+    resume_from = models.DateTimeField(null=True, blank=True, editable=False)
     processed = models.PositiveIntegerField(default=0, editable=False)
     total = models.PositiveIntegerField(null=True, blank=True, editable=False)
     last_stats = models.JSONField(default=dict, blank=True, editable=False)
