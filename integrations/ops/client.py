@@ -35,7 +35,6 @@ DEFAULT_RETRY_AFTER = 1
 MAX_SERVER_RETRIES = 2
 SERVER_ERRORS = (500, 502, 503, 504)
 RATE_WINDOW = 60.0
-MAX_PAGE = 250
 
 # Tests replace this so they do not wait out a Retry-After or a backoff.
 sleep = time.sleep
@@ -73,13 +72,6 @@ SHIPMENT_MUTATION = (
     "$shipment_id, tracking_number: $tracking_number, shipmentinfo: $shipmentinfo) "
     "{ id message result } }"
 )
-ORDER_STATUS_QUERY = (
-    "query Statuses($limit: Int, $offset: Int) { orderStatus(limit: $limit, offset: $offset)"
-    " { orderStatus { process_status_id process_status_title status_type }"
-    " totalOrderStatus } }"
-)
-# An expired token some tenants answer with HTTP 200 and this error code.
-UNAUTHENTICATED = "UNAUTHENTICATED"
 
 RESULT_FIELDS = "id index result message"
 BATCH_MUTATION = (
@@ -99,6 +91,40 @@ query Product($products_id: Int) {
 }
 """
 
+# Orders (ops-graphql.md, "Orders"). Reads page at most ORDERS_PAGE_SIZE rows.
+ORDERS_PAGE_SIZE = 250
+ORDER_FIELDS = """
+orders_id order_number order_status orders_status_id orders_date_finished
+order_last_modified_date total_amount order_amount shipping_amount tax_amount
+currency_code shipping_mode courier_company_name airway_bill_number order_note
+customer { customers_name customers_first_name customers_last_name
+  customers_email_address customers_telephone customers_company }
+delivery_detail { delivery_name delivery_company delivery_street_address delivery_suburb
+  delivery_city delivery_postcode delivery_state delivery_state_code delivery_country
+  delivery_country_code delivery_telephone }
+billing_detail { billing_name billing_company billing_street_address billing_suburb
+  billing_city billing_postcode billing_state billing_state_code billing_country
+  billing_country_code billing_telephone }
+product { orders_products_id product_id products_name products_sku products_quantity
+  products_price products_unit_price productsize product_status product_status_id
+  print_ready_files proof_files orders_products_last_modified_date }
+"""
+ORDERS_QUERY = (
+    "query Orders($orders_id: Int, $from_date: String, $to_date: String, $limit: Int, "
+    "$offset: Int) { orders(orders_id: $orders_id, from_date: $from_date, to_date: $to_date, "
+    "limit: $limit, offset: $offset) { orders { " + ORDER_FIELDS + " } totalOrders "
+    "currentCount } }"
+)
+ORDER_STATUS_QUERY = (
+    "query Statuses($limit: Int, $offset: Int) { orderStatus(limit: $limit, offset: $offset) "
+    "{ orderStatus { process_status_id process_status_title status_type } "
+    "totalOrderStatus } }"
+)
+# "Nothing found" comes back as this GraphQL error code: an empty page, not a failure.
+NOT_FOUND_CODE = "DATA_NOT_FOUND"
+UNAUTHENTICATED_CODE = "UNAUTHENTICATED"
+DATE_FORMAT = "%Y-%m-%d"
+
 # The only user type the hub prices for; OPS silently drops a price without one.
 USER_TYPE_ID = "1"
 PREDEFINED_PRODUCT_TYPE = "1"
@@ -108,9 +134,12 @@ PRICE_DEFINING_METHOD = "1"
 class OPSError(Exception):
     """OPS failed or refused; the message is safe to show to the user."""
 
-    def __init__(self, message, *, retryable=False, saved=None, may_have_acted=False):
+    def __init__(self, message, *, retryable=False, saved=None, code=None,
+                 may_have_acted=False):
         super().__init__(message)
         self.message = message
+        # The GraphQL error's extensions.code, when it gave one (DATA_NOT_FOUND, ...).
+        self.code = code
         # True for failures that may heal on a later attempt (5xx, 429, timeouts).
         self.retryable = retryable
         # True when OPS may have carried the request out although it did not say so
@@ -254,25 +283,48 @@ class OPSClient:
 
     # -- orders ------------------------------------------------------------------------
 
-    def order_statuses(self) -> list[dict]:
-        """The storefront's status titles: [{"id", "title", "type"}], type Order or Product."""
-        rows, offset = [], 0
+    def orders(self, *, from_date=None, to_date=None, orders_id=None, offset=0,
+               limit=ORDERS_PAGE_SIZE):
+        """One page of orders: (orders as OPS sends them, totalOrders or None).
+
+        Dates are datetime.date; "nothing found" is an empty page.
+        """
+        variables = {"limit": min(limit, ORDERS_PAGE_SIZE), "offset": offset}
+        if from_date is not None:
+            variables["from_date"] = from_date.strftime(DATE_FORMAT)
+        if to_date is not None:
+            variables["to_date"] = to_date.strftime(DATE_FORMAT)
+        if orders_id is not None:
+            variables["orders_id"] = orders_id
+        try:
+            data = self.graphql(ORDERS_QUERY, variables)
+        except OPSError as exc:
+            if exc.code == NOT_FOUND_CODE:
+                return [], 0
+            raise
+        answer = data.get("orders")
+        rows = answer.get("orders") if isinstance(answer, dict) else None
+        if not isinstance(rows, list):
+            raise OPSError("OPS answered orders with an unexpected body")
+        total = answer.get("totalOrders")
+        return rows, total if isinstance(total, int) and not isinstance(total, bool) else None
+
+    def order_statuses(self):
+        """The storefront's status list: [{process_status_id, process_status_title,
+        status_type}], every page."""
+        statuses, offset = [], 0
         while True:
-            data = self.graphql(ORDER_STATUS_QUERY, {"limit": MAX_PAGE, "offset": offset})
-            listing = data.get("orderStatus")
-            page = listing.get("orderStatus") if isinstance(listing, dict) else None
-            if not isinstance(page, list):
+            data = self.graphql(ORDER_STATUS_QUERY,
+                                {"limit": ORDERS_PAGE_SIZE, "offset": offset})
+            answer = data.get("orderStatus")
+            rows = answer.get("orderStatus") if isinstance(answer, dict) else None
+            if not isinstance(rows, list):
                 raise OPSError("OPS answered orderStatus with an unexpected body")
-            rows += [
-                {"id": row.get("process_status_id"), "title": row.get("process_status_title"),
-                 "type": row.get("status_type")}
-                for row in page
-                if isinstance(row, dict) and isinstance(row.get("process_status_title"), str)
-            ]
-            offset += len(page)
-            total = listing.get("totalOrderStatus")
-            if len(page) < MAX_PAGE or not isinstance(total, int) or offset >= total:
-                return rows
+            statuses += [row for row in rows if isinstance(row, dict)]
+            total = answer.get("totalOrderStatus")
+            offset += len(rows)
+            if len(rows) < ORDERS_PAGE_SIZE or not isinstance(total, int) or offset >= total:
+                return statuses
 
     def update_order_status(self, *, orders_id=None, orders_products_id=None, status=None,
                             notify=False, comment=None, courier=None, tracking_number=None,
@@ -336,12 +388,12 @@ class OPSClient:
         """The `data` of a GraphQL answer; GraphQL errors raise OPSError."""
         body = {"query": query, "variables": variables or {}}
         response = self._post(self.api_url, idempotent=idempotent, token=self.token(), json=body)
-        if response.status_code == 401 or is_unauthenticated(response):
+        if response.status_code == 401 or token_refused(response):
             # The token expired or was revoked early: one new token, one more try.
             response = self._post(
                 self.api_url, idempotent=idempotent, token=self.fetch_token(), json=body
             )
-            if response.status_code == 401 or is_unauthenticated(response):
+            if response.status_code == 401 or token_refused(response):
                 raise OPSError("OPS refused the credentials")
         self._raise_for_status(response, "the API")
         if response.status_code != 200:
@@ -351,7 +403,7 @@ class OPSClient:
         payload = self._json(response, "the API")
         message = first_error(payload)
         if message is not None:
-            raise OPSError(f"OPS reported an error: {message}")
+            raise OPSError(f"OPS reported an error: {message}", code=first_error_code(payload))
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
             raise OPSError("OPS answered the API without data", retryable=True,
@@ -462,26 +514,6 @@ def retry_after(response) -> int:
     return min(int(value), MAX_RETRY_AFTER)
 
 
-def is_unauthenticated(response) -> bool:
-    """An expired token answered as HTTP 200 with an UNAUTHENTICATED GraphQL error."""
-    if response.status_code != 200:
-        return False
-    payload = safe_json(response)
-    errors = payload.get("errors") if isinstance(payload, dict) else None
-    if not isinstance(errors, list):
-        return False
-    for error in errors:
-        if not isinstance(error, dict):
-            continue
-        extensions = error.get("extensions")
-        code = extensions.get("code") if isinstance(extensions, dict) else None
-        message = str(error.get("message") or "").lower()
-        if code == UNAUTHENTICATED or ("token" in message and (
-                "expired" in message or "invalid" in message)):
-            return True
-    return False
-
-
 def ids_in(rows, id_field) -> set:
     return {row.get(id_field) for row in rows or [] if isinstance(row, dict)}
 
@@ -501,6 +533,26 @@ def first_error(payload) -> str | None:
     first = errors[0] if isinstance(errors, list) else None
     message = first.get("message") if isinstance(first, dict) else None
     return message if isinstance(message, str) and message else "no message given"
+
+
+def first_error_code(payload) -> str | None:
+    """The extensions.code of a GraphQL answer's first error, if it has one."""
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    extensions = first.get("extensions") if isinstance(first, dict) else None
+    code = extensions.get("code") if isinstance(extensions, dict) else None
+    return code if isinstance(code, str) else None
+
+
+def token_refused(response) -> bool:
+    """An answer 200 that says the token is expired or invalid: treated as a 401."""
+    if response.status_code != 200:
+        return False
+    payload = safe_json(response)
+    if first_error_code(payload) == UNAUTHENTICATED_CODE:
+        return True
+    message = (first_error(payload) or "").lower()
+    return "token" in message and ("expired" in message or "invalid" in message)
 
 
 def is_positive_number(value) -> bool:

@@ -168,90 +168,90 @@ def test_oms_failures_carry_whether_they_may_heal(sandbox, oms_client, faults, r
 # -- OnPrintShop -----------------------------------------------------------------------
 
 
-def place_ops_order(sandbox, orders_id=7001, lines=((9001, 2), (9002, 1))):
-    order = {"orders_id": orders_id, "order_number": str(orders_id),
-             "order_status": "Pending",
-             "product": [{"orders_products_id": line_id, "products_quantity": quantity,
-                          "product_status": "Pending"} for line_id, quantity in lines]}
-    response = requests.post(f"{sandbox.url_of('ops')}/_sandbox/orders", json=order)
-    assert response.status_code == 200
+def place_ops_order(sandbox, ops_client_, quantities=(2, 1)):
+    """An order on the sandbox storefront of one pushed product; its id and line ids."""
+    products_id = ops_client_.mutate(ops_client.SET_PRODUCT, [{"products_title": "Tee"}])[0]
+    size_ids = ops_client_.mutate(ops_client.SET_SIZE, [
+        {"products_id": products_id, "size_title": title} for title in ("S", "M")
+    ])
+    placed = requests.post(f"{sandbox.url_of('ops')}/_sandbox/place-order", json={
+        "lines": [{"size_id": size_id, "quantity": quantity}
+                  for size_id, quantity in zip(size_ids, quantities, strict=True)],
+    })
+    orders_id = placed.json()["orders_id"][0]
+    order = ops_state(sandbox)["orders"][0]
+    return orders_id, [line["orders_products_id"] for line in order["product"]]
 
 
 def ops_state(sandbox):
     return requests.get(f"{sandbox.url_of('ops')}/_sandbox/state").json()
 
 
-def test_the_status_list_of_a_storefront_is_read_with_its_types(ops_client_):
-    statuses = ops_client_.order_statuses()
-    assert {"id": 12, "title": "In Production", "type": "Product"} in statuses
-    assert {"id": 5, "title": "Shipped", "type": "Order"} in statuses
-
-
 def test_line_and_order_statuses_are_set_by_title(sandbox, ops_client_):
-    place_ops_order(sandbox)
-    ops_client_.update_order_status(orders_products_id=9001, status="In Production")
-    ops_client_.update_order_status(orders_id=7001, status="In Production", notify=True)
+    orders_id, (first, _) = place_ops_order(sandbox, ops_client_)
+    ops_client_.update_order_status(orders_products_id=first, status="Printing")
+    ops_client_.update_order_status(orders_id=orders_id, status="In Production", notify=True)
 
     state = ops_state(sandbox)
     order = state["orders"][0]
     assert order["order_status"] == "In Production"
-    assert order["product"][0]["product_status"] == "In Production"
+    assert order["product"][0]["product_status"] == "Printing"
     assert order["product"][1]["product_status"] == "Pending"
     assert state["status_updates"][1] == {
-        "type": "order", "orders_id": 7001, "orders_products_id": None,
+        "type": "order", "orders_id": orders_id, "orders_products_id": None,
         "order_status": "In Production", "notify": 1,
     }
 
 
 def test_a_title_the_storefront_does_not_have_is_a_failure(sandbox, ops_client_):
-    place_ops_order(sandbox)
-    with pytest.raises(OPSError, match="Unknown product status 'Printing'"):
-        ops_client_.update_order_status(orders_products_id=9001, status="Printing")
+    _, (first, _) = place_ops_order(sandbox, ops_client_)
+    with pytest.raises(OPSError, match="Unknown product status 'In Production'"):
+        ops_client_.update_order_status(orders_products_id=first, status="In Production")
 
 
 def test_a_shipment_is_recorded_with_its_lines_and_its_id_comes_back(sandbox, ops_client_):
-    place_ops_order(sandbox)
+    orders_id, (first, second) = place_ops_order(sandbox, ops_client_)
     shipment_id = ops_client_.set_shipment(
-        order_id=7001, tracking_number="1Z999",
-        packages=[{"lines": [(9001, 2), (9002, 1)]}],
+        order_id=orders_id, tracking_number="1Z999",
+        packages=[{"lines": [(first, 2), (second, 1)]}],
     )
     shipment = ops_state(sandbox)["shipments"][0]
     assert shipment["shipment_id"] == shipment_id
     assert shipment["tracking_number"] == "1Z999"
     assert shipment["shipmentinfo"] == [{"packageinfo": [{
         "weight": 0, "length": 0, "width": 0, "height": 0, "tracking": "1Z999",
-        "opdata": [{"opid": 9001, "qty": "2"}, {"opid": 9002, "qty": "1"}],
+        "opdata": [{"opid": first, "qty": "2"}, {"opid": second, "qty": "1"}],
     }]}]
 
 
 def test_a_shipment_of_more_than_a_line_holds_is_refused(sandbox, ops_client_):
-    place_ops_order(sandbox)
+    orders_id, (_, second) = place_ops_order(sandbox, ops_client_)
     with pytest.raises(OPSError, match="ships more than its quantity"):
-        ops_client_.set_shipment(order_id=7001, tracking_number="1Z",
-                                 packages=[{"lines": [(9002, 5)]}])
-    assert ops_state(sandbox)["order_counts"]["shipments"] == 0
+        ops_client_.set_shipment(order_id=orders_id, tracking_number="1Z",
+                                 packages=[{"lines": [(second, 5)]}])
+    assert ops_state(sandbox)["shipments"] == []
 
 
 def test_a_shipment_is_not_sent_again_after_a_5xx(sandbox, ops_client_):
-    place_ops_order(sandbox)
+    orders_id, (first, _) = place_ops_order(sandbox, ops_client_)
     sandbox.fakes["ops"].set_faults(fail_mutation="setShipment")
+    before = len(sandbox.fakes["ops"].request_log)
     with pytest.raises(OPSError) as failed:
-        ops_client_.set_shipment(order_id=7001, tracking_number="1Z",
-                                 packages=[{"lines": [(9001, 1)]}])
+        ops_client_.set_shipment(order_id=orders_id, tracking_number="1Z",
+                                 packages=[{"lines": [(first, 1)]}])
     assert failed.value.may_have_acted
-    calls = [call for call in sandbox.fakes["ops"].request_log if call["path"] == "/api/"]
-    assert len(calls) == 1
+    assert len(sandbox.fakes["ops"].request_log) == before + 1
 
 
 def test_an_expired_token_answered_as_a_graphql_error_is_fetched_again_once(sandbox,
                                                                              ops_client_):
-    place_ops_order(sandbox)
-    ops_client_.update_order_status(orders_products_id=9001, status="Ready")
+    _, (first, _) = place_ops_order(sandbox, ops_client_)
+    ops_client_.update_order_status(orders_products_id=first, status="Ready")
     fake = sandbox.fakes["ops"]
     fake.set_faults(expired_token_as_error=True)
     requests.post(f"{sandbox.url_of('ops')}/_sandbox/expire-tokens")
 
-    ops_client_.update_order_status(orders_products_id=9001, status="Shipped")
+    ops_client_.update_order_status(orders_products_id=first, status="Shipped")
 
     assert ops_state(sandbox)["orders"][0]["product"][0]["product_status"] == "Shipped"
     assert [call["path"] for call in fake.request_log][-3:] == ["/api/", "/oauth/token",
@@ -261,9 +261,8 @@ def test_an_expired_token_answered_as_a_graphql_error_is_fetched_again_once(sand
 @pytest.mark.parametrize("faults", [{"graphql_error_next": 1}, {"result_false_next": 1},
                                     {"malformed_next": 1}])
 def test_both_error_shapes_and_a_malformed_answer_are_failures(sandbox, ops_client_, faults):
-    place_ops_order(sandbox)
-    ops_client_.token()
+    _, (first, _) = place_ops_order(sandbox, ops_client_)
     sandbox.fakes["ops"].set_faults(**faults)
     with pytest.raises(OPSError):
-        ops_client_.update_order_status(orders_products_id=9001, status="Ready")
+        ops_client_.update_order_status(orders_products_id=first, status="Ready")
     assert ops_state(sandbox)["orders"][0]["product"][0]["product_status"] == "Pending"

@@ -559,6 +559,7 @@ def test_the_state_control_path_returns_counts_and_rows(client, mutate):
 
     assert state["counts"] == {
         "categories": 0, "products": 1, "sizes": 1, "prices": 0, "images": 0,
+        "orders": 0, "order_products": 0,
     }
     assert state["products"][0]["products_id"] == products_id
     assert state["sizes"][0]["products_id"] == products_id
@@ -570,10 +571,11 @@ def test_reset_restores_an_empty_storefront_and_clears_faults(fake, client, muta
 
     client.post("/_sandbox/reset")
 
-    assert {table: rows for table, rows in fake.state.items() if table != "order_statuses"} == {
+    assert fake.state == {
         "categories": {}, "products": {}, "sizes": {}, "prices": {}, "images": {},
-        "orders": {}, "shipments": {}, "status_updates": {},
+        "orders": {}, "order_products": {},
     }
+    assert fake.status_updates == [] and fake.shipments == {}
     assert fake.faults["fail_mutation"] is None
     token = client.post("/oauth/token", json=CREDENTIALS).json["access_token"]
     response = client.post(

@@ -1,0 +1,40 @@
+"""Thin Celery wrappers: they take ids and call orders.pulls / orders.services."""
+
+import logging
+
+from celery import shared_task
+
+from orders import pulls
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def pull_orders(customer_id, run_id=None):
+    """Run a claimed pull; scheduled runs (no run_id) claim it here, or skip if one runs."""
+    if run_id is None:
+        from pushes.models import Customer
+
+        customer = Customer.objects.filter(pk=customer_id, is_active=True).first()
+        if customer is None:
+            return
+        run_id = pulls.claim_pull(customer_id)
+        if run_id is None:
+            logger.info("Scheduled order pull of %s skipped: one is running", customer_id)
+            return
+    pulls.run_pull(customer_id, str(run_id))
+
+
+@shared_task
+def pull_one_order(customer_id, source_order_id):
+    """Read one order again (a PrintOps webhook said it changed)."""
+    from pushes.models import Customer
+
+    customer = Customer.objects.select_related("storefront").filter(pk=customer_id).first()
+    if customer is not None:
+        pulls.pull_one_order(customer, source_order_id)
+
+
+@shared_task
+def sweep_stale_pulls():
+    pulls.sweep_stale_pulls()
