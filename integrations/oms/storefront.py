@@ -15,10 +15,15 @@ and for an item priced in quantity bands one `tier:<min>-<max>:<price>` per band
 (`tier:<min>+:<price>` for the open-ended one). The tags also carry `sku:`, `color:` and
 `size:` when known. The store id is not sent: the spec asks for it on orders only.
 
-refs: {"variants": {item key: variant id}}, every id a string like storefront_product_id.
-A failure carries the refs as they stand, with the ids created before it, so the next
-attempt updates them instead of duplicating.
+refs: {"variants": {item key: variant id}, "uuids": {item key: variant uuid}}, every id a
+string like storefront_product_id. A failure carries the refs as they stand, with the ids
+created before it, so the next attempt updates them instead of duplicating.
+
+Each new variant is given a `uuid` by the hub; an order item names its variant by that
+uuid (`ecommerce_variant_id`), so routing reads it from the refs (`variant_uuid`).
 """
+
+import uuid
 
 from integrations.oms import client as oms
 from integrations.oms.client import OMSClient, OMSError
@@ -64,6 +69,7 @@ class Push:
         self.product_id = state.storefront_product_id
         refs = state.refs or {}
         self.variants = {key: str(row) for key, row in (refs.get("variants") or {}).items()}
+        self.uuids = dict(refs.get("uuids") or {})
         self.new_category_ids = {}
         self.category_id = None
         self.created = False
@@ -92,7 +98,9 @@ class Push:
         ) from None
 
     def refs(self):
-        return {"variants": dict(self.variants)}
+        return {"variants": dict(self.variants),
+                "uuids": {key: value for key, value in self.uuids.items()
+                          if key in self.variants}}
 
     # -- steps -------------------------------------------------------------------------
 
@@ -148,7 +156,9 @@ class Push:
                     if exc.status != NOT_FOUND:
                         raise
                 del self.variants[item.key]  # deleted in the OMS: created again below
-            self.variants[item.key] = self.client.create_variant(body)
+            variant_uuid = str(uuid.uuid4())
+            self.variants[item.key] = self.client.create_variant({**body, "uuid": variant_uuid})
+            self.uuids[item.key] = variant_uuid
         keys = {item.key for item in self.priced.items}
         for key, variant_id in list(self.variants.items()):
             if key in keys:
@@ -199,3 +209,16 @@ def millimetres(length, unit):
     if length is None or factor is None:
         return None
     return length * factor
+
+
+def variant_uuid(client, refs, item_key):
+    """The uuid of the OMS variant of one item (a variant or print size key), or None when
+    that item was never pushed. A variant made before the hub gave uuids is asked for its own.
+    """
+    refs = refs or {}
+    if item_key in (refs.get("uuids") or {}):
+        return refs["uuids"][item_key]
+    variant_id = (refs.get("variants") or {}).get(item_key)
+    if not variant_id:
+        return None
+    return client.variant_uuid(variant_id)

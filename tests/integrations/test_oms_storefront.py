@@ -152,7 +152,11 @@ def test_a_first_push_creates_the_categories_parents_first_then_the_product_and_
         "description": "A soft tee.", "active": True, "team_id": 5, "default_dpi": 300,
     }
     small, medium = state["variants"]
-    assert outcome.refs == {"variants": {"NAT-S": str(small["id"]), "NAT-M": str(medium["id"])}}
+    assert outcome.refs == {
+        "variants": {"NAT-S": str(small["id"]), "NAT-M": str(medium["id"])},
+        # The hub names each variant with a uuid of its own: order items refer to it.
+        "uuids": {"NAT-S": small["uuid"], "NAT-M": medium["uuid"]},
+    }
     assert (small["name"], small["product_id"], small["country_id"], small["weight"]) == (
         "Natural / S", product["id"], 44, 180
     )
@@ -241,7 +245,8 @@ def test_a_removed_item_deletes_its_variant(sandbox, integration):
 
     removed = first.refs["variants"]["NAT-M"]
     assert ("DELETE", f"/api/v1/product-variants/{removed}") in sent(sandbox)
-    assert outcome.refs == {"variants": {"NAT-S": first.refs["variants"]["NAT-S"]}}
+    assert outcome.refs == {"variants": {"NAT-S": first.refs["variants"]["NAT-S"]},
+                            "uuids": {"NAT-S": first.refs["uuids"]["NAT-S"]}}
     assert [variant["name"] for variant in stored(sandbox)["variants"]] == ["Natural / S"]
 
 
@@ -368,7 +373,8 @@ def test_a_failure_half_way_keeps_the_ids_so_the_retry_completes_without_duplica
     [product], [first_variant] = state["products"], state["variants"]
     assert (failed.step, failed.retryable) == ("variants", True)
     assert failed.storefront_product_id == str(product["id"])
-    assert failed.refs == {"variants": {"NAT-S": str(first_variant["id"])}}
+    assert failed.refs == {"variants": {"NAT-S": str(first_variant["id"])},
+                           "uuids": {"NAT-S": first_variant["uuid"]}}
     assert set(failed.new_category_ids) == {"c-apparel", "c-tees"}
 
     oms.set_faults(fail_path=None)
