@@ -178,6 +178,29 @@ def pull_one_order(customer, source_order_id):
     return store_orders(customer, [canonical])
 
 
+def nudge(event):
+    """A PrintOps webhook event names an order of a store: queue a re-read of that order
+    for each customer whose storefront is that store."""
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    order = payload.get("order") if isinstance(payload.get("order"), dict) else {}
+    order_id = payload.get("order_id") or order.get("id")
+    store_id = event.store_id or order.get("store_id")
+    if order_id in (None, "") or store_id in (None, ""):
+        logger.info("Webhook event %s names no order and store; nothing to read", event.pk)
+        return []
+    from orders.tasks import pull_one_order
+    from pushes.models import Customer
+
+    customers = [
+        customer for customer in Customer.objects.filter(storefront_id=event.integration_id,
+                                                         is_active=True)
+        if str((customer.storefront_options or {}).get("store_id")) == str(store_id)
+    ]
+    for customer in customers:
+        enqueue(pull_one_order, str(customer.pk), str(order_id))
+    return customers
+
+
 def sweep_stale_pulls():
     """Mark failed every running pull whose heartbeat stopped (its worker died)."""
     cutoff = timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER)

@@ -181,6 +181,8 @@ class _Writes:
         self.lines_by_order = {}  # order pk: {source_line_id: line}
 
     def new_order(self, order, canonical):
+        # A source without a (sound) placing date: the moment the hub first read it.
+        order.placed_at = order.placed_at or self.now
         self.new_orders.append(order)
         self.orders.append(order)
         self._addresses(order, canonical)
@@ -205,7 +207,8 @@ class _Writes:
             notes.append(f"source status {order.source_status or '-'} → "
                          f"{canonical.source_status or '-'}")
         for name in ORDER_FIELDS:
-            setattr(order, name, getattr(canonical, name))
+            if name != "placed_at" or canonical.placed_at is not None:
+                setattr(order, name, getattr(canonical, name))
         order.source_hash = digest
         order.updated_at = self.now
         self.updated_orders.append(order)

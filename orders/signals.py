@@ -3,6 +3,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django_celery_beat.models import PeriodicTask
 
+from integrations.models import WebhookEvent
 from orders.models import OrderPull
 from pushes.models import Customer
 
@@ -20,3 +21,16 @@ def keep_the_order_pull_schedule_with_the_storefront(sender, instance, raw=False
 def delete_the_schedule_with_its_pull(sender, instance, **kwargs):
     if instance.schedule_id:
         PeriodicTask.objects.filter(pk=instance.schedule_id).delete()
+
+
+# PrintOps says an order changed: read it again (a delivery is a nudge, not data).
+ORDER_EVENTS = ("order_state_update", "order_shipment")
+
+
+@receiver(post_save, sender=WebhookEvent)
+def read_the_order_a_webhook_names_again(sender, instance, created, raw=False, **kwargs):
+    if raw or not created or instance.event_type not in ORDER_EVENTS:
+        return
+    from orders.pulls import nudge
+
+    nudge(instance)

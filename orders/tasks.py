@@ -1,6 +1,7 @@
 """Thin Celery wrappers: they take ids and call orders.pulls / orders.services."""
 
 import logging
+import random
 
 from celery import shared_task
 
@@ -25,14 +26,22 @@ def pull_orders(customer_id, run_id=None):
     pulls.run_pull(customer_id, str(run_id))
 
 
-@shared_task
-def pull_one_order(customer_id, source_order_id):
-    """Read one order again (a PrintOps webhook said it changed)."""
+@shared_task(bind=True, max_retries=5)
+def pull_one_order(self, customer_id, source_order_id):
+    """Read one order again (a PrintOps webhook said it changed); failures that may heal
+    (timeouts, 429, 5xx) are retried with backoff."""
     from pushes.models import Customer
 
     customer = Customer.objects.select_related("storefront").filter(pk=customer_id).first()
-    if customer is not None:
+    if customer is None:
+        return
+    try:
         pulls.pull_one_order(customer, source_order_id)
+    except Exception as exc:
+        if getattr(exc, "retryable", False) and self.request.retries < self.max_retries:
+            raise self.retry(countdown=2 ** self.request.retries * 10
+                             + random.uniform(0, 5)) from None
+        raise
 
 
 @shared_task

@@ -15,7 +15,7 @@ from tests.factories import apparel_payload
 
 @pytest.fixture
 def sandbox():
-    with RunningSandbox(catalog_size=20, rate_limit=1000) as running:
+    with RunningSandbox(catalog_size=40, rate_limit=1000) as running:
         yield running
 
 
@@ -90,3 +90,51 @@ def capture_order_writes():
         )
 
     return capture
+
+
+PRINTOPS_STORE = 786322
+ACRYLIC = "printops-category-7"
+
+
+@pytest.fixture
+def printops(sandbox, owner):
+    from integrations.models import PrintOpsIntegration
+    from integrations.services import claim_sync, create_integration, run_sync
+
+    integration = create_integration(
+        PrintOpsIntegration, name="PrintOps", base_url=sandbox.url_of("printops"),
+        api_token="demo-printops-token", user=owner,
+    )
+    run_sync(integration.pk, claim_sync(integration.pk))
+    integration.refresh_from_db()
+    return integration
+
+
+@pytest.fixture
+def poster_shop(printops):
+    """A customer whose storefront is a PrintOps store, with a print product pushed to it."""
+    from catalog.models import ProductImage
+
+    product = Product.objects.get(supplier=printops.supplier, supplier_sku=ACRYLIC)
+    ProductImage.objects.create(product=product, url="https://cdn.example.com/art/dusk.jpg")
+    customer = Customer.objects.create(
+        name="Poster shop", storefront=printops,
+        storefront_options={"store_id": PRINTOPS_STORE, "scale_option": "fit"},
+    )
+    MarkupRule.objects.create(customer=customer, markup_pct=50)
+    push_product(customer.pk, product.pk)
+    return customer
+
+
+def pushed_user_products(customer):
+    refs = customer.storefront_products.get().refs
+    return {key: entry["id"] for key, entry in refs["user_products"].items()}
+
+
+def place_printops_order(sandbox, **body):
+    import requests
+
+    response = requests.post(f"{sandbox.url_of('printops')}/_sandbox/place-order",
+                             json={"store_id": PRINTOPS_STORE, **body}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["order_ids"]
