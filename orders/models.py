@@ -303,6 +303,10 @@ class OrderLine(models.Model):
     remote_line_id = models.CharField(max_length=128, null=True, blank=True)
     print_file_status = models.CharField(max_length=64, null=True, blank=True)
     print_file_url = models.URLField(max_length=2000, null=True, blank=True)
+    # When beat next asks the OMS for the line's print file (None: not polled), and how
+    # many times it asked: the wait grows with each answer that is not final.
+    next_print_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
+    print_polls = models.PositiveIntegerField(default=0, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -336,6 +340,8 @@ class Shipment(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     # When the customer's storefront was told of it (None: not yet).
     reported_to_storefront_at = models.DateTimeField(null=True, blank=True)
+    # The shipment's id in the customer's storefront (OnPrintShop setShipment's answer).
+    storefront_shipment_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -428,3 +434,171 @@ class OrderPull(models.Model):
         if not self.total:
             return 100 if self.status == PullStatus.COMPLETED else 0
         return min(100, round(100 * self.processed / self.total))
+
+
+# -- routing ---------------------------------------------------------------------------
+
+
+class FulfilmentRoute(models.Model):
+    """Who produces a supplier's products: an OMS integration, or staff (manual).
+
+    A route for a customer beats the route for every customer (customer empty). A line
+    no route covers is manual.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    supplier = models.ForeignKey("catalog.Supplier", on_delete=models.CASCADE,
+                                 related_name="fulfilment_routes")
+    customer = models.ForeignKey("pushes.Customer", null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="fulfilment_routes",
+                                 help_text="Empty: every customer without a route of its own")
+    fulfiller_integration = models.ForeignKey(
+        "integrations.Integration", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="fulfilment_routes", help_text="An OMS integration; empty: manual",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["supplier", "customer", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "customer"], name="route_once",
+                                    condition=Q(customer__isnull=False)),
+            models.UniqueConstraint(fields=["supplier"], name="route_once_for_everyone",
+                                    condition=Q(customer__isnull=True)),
+        ]
+
+    def __str__(self):
+        who = self.customer or "every customer"
+        return f"{self.supplier} for {who} → {self.fulfiller_integration or 'manual'}"
+
+
+class RemoteOrder(models.Model):
+    """A hub order as one OMS holds it: one per order and OMS integration.
+
+    `remote_order_id` is saved the moment the OMS answers the create. Before the create
+    is sent, `create_sent_at` and `sent_line_ids` are saved: a row with those and no
+    uid is an order the OMS may hold although its answer never arrived (see routing).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="remote_orders")
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.PROTECT,
+                                    related_name="+")
+    remote_order_id = models.CharField(
+        max_length=128, null=True, blank=True,
+        help_text="The OMS order uid. Staff may enter it when the OMS holds the order but "
+                  "its answer never reached the hub.",
+    )
+    create_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_line_ids = models.JSONField(default=list, blank=True, editable=False)
+    # Held by the one worker sending this order to the OMS; a stale claim may be taken.
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "integration"], name="remote_order_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.integration} order {self.remote_order_id or '(not created)'}"
+
+
+# -- back to the storefront ------------------------------------------------------------
+
+
+class StatusScope(models.TextChoices):
+    ORDER = "order", "Order"
+    LINE = "line", "Line"
+
+
+class StatusMapping(models.Model):
+    """The title an OnPrintShop storefront shows for one hub state of an order or a line.
+
+    An empty title means the state is not sent to that storefront.
+    """
+
+    customer = models.ForeignKey("pushes.Customer", on_delete=models.CASCADE,
+                                 related_name="status_mappings")
+    scope = models.CharField(max_length=8, choices=StatusScope.choices)
+    hub_status = models.CharField(max_length=20)
+    storefront_title = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        ordering = ["customer", "scope", "hub_status"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "scope", "hub_status"],
+                                    name="status_mapping_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} {self.hub_status} → {self.storefront_title or '-'}"
+
+
+class UpdateChannel(models.TextChoices):
+    OPS = "ops", "OnPrintShop storefront"
+    WEBHOOK = "webhook", "Order webhook"
+
+
+class UpdateKind(models.TextChoices):
+    LINE_STATUS = "line_status", "Line status"
+    ORDER_STATUS = "order_status", "Order status"
+    SHIPMENT = "shipment", "Shipment"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class UpdateState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+    UNCERTAIN = "uncertain", "Uncertain (the answer was lost)"
+    SUPERSEDED = "superseded", "Superseded by a newer update"
+
+
+OPEN_UPDATE_STATES = (UpdateState.PENDING, UpdateState.FAILED, UpdateState.UNCERTAIN)
+
+
+class StorefrontUpdate(models.Model):
+    """One thing the customer's storefront (or webhook receiver) must be told: an outbox.
+
+    Written in the transaction that made the change, delivered by a worker, retried with
+    backoff; `state` says where it stands. A status or a shipment is one row, so it is
+    sent once; a newer status of the same order or line supersedes one not yet sent.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="storefront_updates")
+    line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    shipment = models.ForeignKey(Shipment, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="storefront_updates")
+    channel = models.CharField(max_length=8, choices=UpdateChannel.choices)
+    kind = models.CharField(max_length=16, choices=UpdateKind.choices)
+    # What is sent: the status title, or the webhook's event name.
+    title = models.CharField(max_length=128, blank=True, default="")
+    payload = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=12, choices=UpdateState.choices,
+                             default=UpdateState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="storefront_update_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "channel"], name="shipment_told_once",
+                                    condition=Q(kind="shipment")),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.title}: {self.state}"

@@ -50,10 +50,12 @@ def record_event(order, kind, message=""):
 def line_resolved(line):
     """Called for each line once it is resolved to a catalog product (status `received`).
 
-    Routing plugs in here: it chooses the line's fulfiller and sends the line on. Until it
-    does, a resolved line stays `received`.
+    Routing plugs in here: it chooses the line's fulfiller and sends the line on, on a
+    worker once the transaction commits. Until it does, a resolved line stays `received`.
     """
-    return None
+    from orders.routing import queue_routing
+
+    queue_routing(line.order_id)
 
 
 @dataclass
@@ -88,8 +90,12 @@ def take_in(customer, canonical):
 
 
 def route_again(order):
-    """Resolve the order's unrouted lines again and hand the resolved ones to routing."""
-    return retry_unmatched(order)
+    """Resolve the order's unrouted lines again and route them, with its failed ones."""
+    from orders.routing import route_lines_again
+
+    resolved = retry_unmatched(order)
+    route_lines_again(order)
+    return resolved
 
 
 def store_orders(customer, orders, *, resolver=None, update_existing=True):

@@ -47,3 +47,26 @@ def pull_one_order(self, customer_id, source_order_id):
 @shared_task
 def sweep_stale_pulls():
     pulls.sweep_stale_pulls()
+
+
+# -- routing and what follows it --------------------------------------------------------
+
+ROUTING_ATTEMPTS = 6
+
+
+@shared_task(bind=True, max_retries=None)
+def route_order_task(self, order_id, attempt=1):
+    """Route an order's lines; failures that may heal are tried again with backoff."""
+    from orders import routing
+
+    outcome = routing.route_order(order_id, final=attempt >= ROUTING_ATTEMPTS)
+    if outcome.retry and attempt < ROUTING_ATTEMPTS:
+        route_order_task.apply_async(args=(order_id, attempt + 1),
+                                     countdown=2 ** attempt + random.random())
+
+
+@shared_task
+def sweep_stuck_routing():
+    from orders import routing
+
+    routing.sweep_stuck_routing()

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from hub.secrets import EncryptedTextField
+
 
 class Customer(models.Model):
     """A print shop's customer: the owner of one storefront the hub pushes to."""
@@ -20,6 +22,13 @@ class Customer(models.Model):
     # Storefront settings that belong to the customer, not the storefront (e.g. the
     # store to use on a shared storefront account, how art is scaled).
     storefront_options = models.JSONField(default=dict, blank=True)
+    # Where the hub POSTs the customer's order changes (hub-orders-api.md), and the secret
+    # it signs them with (write-only).
+    order_webhook_url = models.URLField(max_length=2000, null=True, blank=True)
+    order_webhook_secret = EncryptedTextField(null=True, blank=True)
+    # Whether the storefront emails the buyer on each status the hub sends it.
+    notify_buyer = models.BooleanField(
+        default=False, help_text="OnPrintShop: email the buyer on each status change")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
