@@ -224,6 +224,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-syncs": {"task": "integrations.tasks.sweep_stale_syncs", "schedule": 60.0},
     "sweep-stale-order-pulls": {"task": "orders.tasks.sweep_stale_pulls", "schedule": 60.0},
+    "sweep-stuck-routing": {"task": "orders.tasks.sweep_stuck_routing", "schedule": 60.0},
+    "poll-print-files": {"task": "orders.tasks.poll_print_files", "schedule": 30.0},
+    "deliver-storefront-updates": {"task": "orders.tasks.deliver_due_updates",
+                                   "schedule": 30.0},
 }
 # A running sync or import whose progress has not moved for this long is taken as dead.
 SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 600, minimum=30)

@@ -314,3 +314,6 @@ class OrderPullAdmin(admin.ModelAdmin):
         queue_pulls(self, request, [pull.customer for pull in
                                     queryset.select_related("customer__storefront")])
 
+
+
+from orders import fulfilment_admin  # noqa: E402, F401  (routes, status maps, actions)

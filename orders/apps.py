@@ -6,4 +6,4 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from orders import signals  # noqa: F401
+        from orders import signals, storefront  # noqa: F401

@@ -44,6 +44,7 @@ from orders.models import (
     OrderSource,
     RemoteOrder,
 )
+from orders.storefront import order_changed
 from pushes.models import Customer, StorefrontProduct
 
 logger = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ def choose_fulfillers(order):
             for name, group in chosen.items()
         ])
         Order.refresh_statuses([order])
+        order_changed([order.pk])
 
 
 class RouteBook:
@@ -344,6 +346,7 @@ class OMSRouting:
             self.fail([(line, "The OMS answered without an item for this line")
                        for line in missing])
             Order.refresh_statuses([self.order])
+            order_changed([self.order.pk])
 
     def failed(self, lines, exc, what):
         # A create that may have been carried out is tried again too: the next attempt
@@ -370,6 +373,7 @@ class OMSRouting:
                 for line, reason in failures
             ])
             Order.refresh_statuses([self.order])
+            order_changed([self.order.pk])
 
     # -- bodies --------------------------------------------------------------------------
 

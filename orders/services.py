@@ -116,6 +116,9 @@ def store_orders(customer, orders, *, resolver=None, update_existing=True):
                 raise
     for line in result.resolved:
         line_resolved(line)
+    from orders.fulfilment import follow_source_states
+
+    follow_source_states(result.orders.values())
     return result
 
 

@@ -70,3 +70,31 @@ def sweep_stuck_routing():
     from orders import routing
 
     routing.sweep_stuck_routing()
+
+
+@shared_task
+def cancel_with_fulfillers_task(order_id):
+    from orders import fulfilment
+
+    fulfilment.cancel_with_fulfillers(order_id)
+
+
+@shared_task
+def poll_print_files():
+    from orders import fulfilment
+
+    fulfilment.poll_print_files()
+
+
+@shared_task
+def deliver_updates_task(order_id):
+    from orders import storefront
+
+    storefront.deliver(order_id)
+
+
+@shared_task
+def deliver_due_updates():
+    from orders import storefront
+
+    storefront.deliver_due()

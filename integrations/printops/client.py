@@ -42,6 +42,7 @@ IMAGES_PATH = "api/images"
 USER_PRODUCTS_PATH = "api/stores/{store_id}/user-products"
 ORDERS_PATH = "api/stores/{store_id}/orders"
 ORDER_PATH = "api/stores/{store_id}/orders/{order_id}"
+ORDER_CANCEL_PATH = "api/stores/{store_id}/orders/{order_id}/cancel"
 WEBHOOKS_PATH = "api/webhooks"
 WEBHOOK_PATH = "api/webhooks/{webhook_id}"
 
@@ -214,6 +215,14 @@ class PrintOpsClient:
             if exc.status == 404:
                 return None
             raise
+
+    def cancel_order(self, store_id, order_id) -> str:
+        """Ask PrintOps to cancel an order; its message. A refusal (the order's state does
+        not allow it) raises PrintOpsError with PrintOps's words."""
+        path = ORDER_CANCEL_PATH.format(store_id=store_id, order_id=order_id)
+        body = self._call(path, method="POST")
+        data = body[DATA_FIELD]
+        return (data.get(MESSAGE_FIELD) if isinstance(data, dict) else None) or "accepted"
 
     def webhooks(self) -> list:
         return list(self._items(WEBHOOKS_PATH, WEBHOOKS_FIELD, {}))

@@ -117,11 +117,18 @@ class CustomerSerializer(serializers.ModelSerializer):
                   "open; null removes the storefront",
     )
     storefront_options = serializers.DictField(required=False)
+    order_webhook_url = serializers.URLField(
+        max_length=2000, required=False, allow_null=True,
+        help_text="Where the hub POSTs this customer's order changes (signed)")
+    order_webhook_secret = serializers.CharField(
+        max_length=500, required=False, allow_null=True, write_only=True,
+        help_text="The key of the X-Hub-Signature-256 HMAC; never answered back")
 
     class Meta:
         model = Customer
         fields = [
             "id", "name", "is_active", "storefront", "storefront_id", "storefront_options",
+            "order_webhook_url", "order_webhook_secret", "notify_buyer",
             "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 SECRET = "s3cret-client-secret-xyz"
 CUSTOMER_FIELDS = {
     "id", "name", "is_active", "storefront", "storefront_options", "created_at", "updated_at",
+    "order_webhook_url", "notify_buyer",
 }
 STOREFRONT_FIELDS = {
     "type", "id", "name", "base_url", "token_url", "client_id", "rate_limit_per_minute",
@@ -653,3 +654,32 @@ def test_a_change_that_touches_neither_storefront_nor_options_does_not_check_the
 
     assert response.status_code == 200
     assert response.json()["storefront_options"] == {}
+
+
+def test_the_order_webhook_secret_is_write_only_and_encrypted(staff_api):
+    from django.db import connection
+
+    from pushes.models import Customer
+
+    created = staff_api.post("/api/customers", {"name": "Hooks Co."}, format="json").json()
+    response = staff_api.patch(f"/api/customers/{created['id']}", {
+        "order_webhook_url": "https://hooks.example.com/orders",
+        "order_webhook_secret": "s3cret-value", "notify_buyer": True,
+    }, format="json")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["order_webhook_url"] == "https://hooks.example.com/orders"
+    assert body["notify_buyer"] is True
+    assert "s3cret-value" not in response.content.decode()
+    assert "order_webhook_secret" not in body
+    customer = Customer.objects.get(pk=created["id"])
+    assert customer.order_webhook_secret == "s3cret-value"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT order_webhook_secret FROM pushes_customer WHERE id = %s",
+                       [customer.pk])
+        assert "s3cret-value" not in cursor.fetchone()[0]
+    bad = staff_api.patch(f"/api/customers/{created['id']}",
+                          {"order_webhook_url": "not a url"}, format="json")
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "order_webhook_url"]
