@@ -37,6 +37,7 @@ from orders.models import (
     ShipmentLine,
     ShipmentSource,
 )
+from orders.routing import plural
 from orders.services import mark_shipped_lines, record_event
 
 logger = logging.getLogger(__name__)
@@ -46,10 +47,6 @@ PRINT_POLL_FIRST = timedelta(seconds=30)
 PRINT_POLL_LONGEST = timedelta(hours=1)
 PRINT_POLL_BATCH = 200
 PRINTOPS_CANCELED = "canceled"
-
-
-def plural(count, noun):
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- manual shipments ------------------------------------------------------------------

@@ -90,12 +90,15 @@ SCOPES = {StatusScope.LINE: (LINE_TITLES, "Product"), StatusScope.ORDER: (ORDER_
 
 
 def default_titles(storefront_statuses):
-    """{(scope, hub state): title} matching the storefront's own titles; "" when none does."""
+    """{(scope, hub state): title} matching the storefront's own titles; "" when none does.
+
+    storefront_statuses: [{"title", "type"}] as the order pull keeps them.
+    """
     by_type = {}
     for row in storefront_statuses or []:
-        title = (row.get("process_status_title") or "").strip()
+        title = (row.get("title") or "").strip()
         if title:
-            by_type.setdefault(row.get("status_type"), {}).setdefault(title.lower(), title)
+            by_type.setdefault(row.get("type"), {}).setdefault(title.lower(), title)
     mapping = {}
     for scope, (candidates, status_type) in SCOPES.items():
         titles = by_type.get(status_type, {})
@@ -110,7 +113,8 @@ def storefront_statuses(customer):
     pull = OrderPull.objects.filter(customer=customer).first()
     if pull and pull.storefront_statuses:
         return pull.storefront_statuses
-    return OPSClient(customer.storefront.typed()).order_statuses()
+    return [{"title": row.get("process_status_title"), "type": row.get("status_type")}
+            for row in OPSClient(customer.storefront.typed()).order_statuses()]
 
 
 def status_map(customer):
@@ -344,7 +348,9 @@ class Delivery:
                 return self.send_shipment(client)
             return self.send_status(client)
         except OPSError as exc:
-            raise DeliveryFailed(exc.message, retryable=exc.retryable) from None
+            # Even a refusal may heal (staff fix a title, the storefront comes back):
+            # every failure is tried again, for at most a day.
+            raise DeliveryFailed(exc.message) from None
 
     def send_status(self, client):
         update, order = self.update, self.order
@@ -368,8 +374,7 @@ class Delivery:
                     packages=[{"tracking": payload["tracking_number"],
                                "lines": [tuple(row) for row in payload["lines"]]}])
             except OPSError as exc:
-                raise DeliveryFailed(exc.message, retryable=exc.retryable,
-                                     uncertain=exc.may_have_acted) from None
+                raise DeliveryFailed(exc.message, uncertain=exc.may_have_acted) from None
             # Kept the moment it returns: the shipment is never recorded there again.
             Shipment.objects.filter(pk=shipment.pk).update(
                 storefront_shipment_id=str(shipment_id))
