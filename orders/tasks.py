@@ -47,3 +47,11 @@ def pull_one_order(self, customer_id, source_order_id):
 @shared_task
 def sweep_stale_pulls():
     pulls.sweep_stale_pulls()
+
+
+@shared_task
+def load_demo_orders(sandbox_url):
+    """`make run`: place a few orders on the demo storefronts and pull them."""
+    from orders.demo import load_demo_orders
+
+    load_demo_orders(sandbox_url)
