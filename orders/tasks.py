@@ -49,6 +49,14 @@ def sweep_stale_pulls():
     pulls.sweep_stale_pulls()
 
 
+@shared_task
+def load_demo_orders(sandbox_url):
+    """`make run`: place a few orders on the demo storefronts and pull them."""
+    from orders.demo import load_demo_orders
+
+    load_demo_orders(sandbox_url)
+
+
 # -- routing and what follows it --------------------------------------------------------
 
 ROUTING_ATTEMPTS = 6

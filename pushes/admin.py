@@ -26,6 +26,7 @@ from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
 from integrations.printops.storefront import DEFAULT_SCALE_OPTION
+from orders.models import OrderPull
 from pushes.api.serializers import PrintOpsOptionsSerializer
 from pushes.models import (
     CategoryMapping,
@@ -261,9 +262,9 @@ class CustomerAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     list_select_related = ["storefront"]
     search_fields = ["name"]
-    fields = ["name", "is_active", "storefront", "storefront_options", "created_at",
-              "updated_at"]
-    readonly_fields = ["created_at", "updated_at"]
+    fields = ["name", "is_active", "storefront", "storefront_options", "order_pull_state",
+              "created_at", "updated_at"]
+    readonly_fields = ["order_pull_state", "created_at", "updated_at"]
     inlines = [MarkupRuleInline]
     form = CustomerForm
 
@@ -304,6 +305,19 @@ class CustomerAdmin(admin.ModelAdmin):
         if customer.storefront is None:
             return "—"
         return customer.storefront.get_integration_type_display()
+
+    @admin.display(description="Order pull")
+    def order_pull_state(self, customer):
+        """The pull of the customer's storefront orders: state, progress, last error."""
+        pull = OrderPull.objects.filter(customer=customer).first() if customer.pk else None
+        if pull is None:
+            return "Not pulled yet"
+        state = f"{pull.get_status_display()}, {pull.progress}%"
+        if pull.finished_at:
+            state += f", last finished {pull.finished_at:%Y-%m-%d %H:%M} UTC"
+        if pull.last_error:
+            state += f". Last error: {pull.last_error}"
+        return format_html("{} ({})", state, admin_link(pull, "schedule and pull now"))
 
     @admin.display(description="Rules", ordering="rule_count")
     def rule_count(self, customer):

@@ -58,7 +58,7 @@ REFUSED = OpenApiResponse(
 # the storefront then costs no query of its own.
 STOREFRONT_ROWS = [
     "storefront__opsintegration", "storefront__omsintegration",
-    "storefront__printopsintegration",
+    "storefront__printopsintegration", "order_pull",
 ]
 
 

@@ -225,3 +225,16 @@ def test_pull_now_of_a_customer_without_orders_to_pull_is_422(staff_api, custome
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["path", "customer_id"]
     assert staff_api.post(f"/api/customers/{uuid.uuid4()}/orders/sync").status_code == 404
+
+
+def test_the_customer_shows_its_order_pull_state_and_last_error(staff_api, sandbox, ops_shop):
+    assert staff_api.get(f"/api/customers/{ops_shop.pk}").json()["order_pull"] is None
+    sandbox.fakes["ops"].set_faults(fail_next=10)
+    from orders import pulls
+
+    pulls.pull_of(ops_shop)
+    pulls.run_pull(ops_shop.pk, str(pulls.claim_pull(ops_shop.pk)))
+
+    state = staff_api.get(f"/api/customers/{ops_shop.pk}").json()["order_pull"]
+    assert state["status"] == "error"
+    assert "OPS answered" in state["last_error"]
