@@ -128,3 +128,48 @@ def test_a_printops_order_is_in_production_and_cancelled_at_printops(
 
     states = {row["id"]: row["state"] for row in state_of(sandbox, "printops")["orders"]}
     assert states[order_id] == "canceled"
+
+
+def test_a_worker_killed_after_the_oms_answered_never_makes_it_print_twice(
+        staff_api, sandbox, tee, production):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import RemoteOrder
+    from orders.tasks import sweep_stuck_routing
+
+    shop = Customer.objects.create(name="Shop Co.")
+    catalog = Customer.objects.get(storefront=production)
+    push_product(catalog.pk, tee.pk)
+    # The OMS creates the order, then takes 20 s to answer: the worker is killed meanwhile.
+    sandbox.fakes["oms"].set_faults(slow_answer_next=1, slow_answer_seconds=20)
+
+    with running_worker() as worker:
+        response = staff_api.post("/api/orders", {
+            "customer_id": str(shop.pk), "source_order_id": "KILL-1",
+            "shipping_address": {"name": "Ann Lee", "address_1": "1 Main St",
+                                 "city": "Nashville", "postal_code": "37207",
+                                 "country_code": "US"},
+            "lines": [{"source_line_id": "1", "sku": "PC61-NAT-S", "quantity": 1}],
+        }, format="json")
+        assert response.status_code == 201
+        wait_for(lambda: state_of(sandbox, "oms")["orders"])
+        worker.kill()
+        worker.wait()
+
+    order = Order.objects.get(source_order_id="KILL-1")
+    remote = RemoteOrder.objects.get(order=order)
+    assert remote.remote_order_id is None and remote.create_sent_at is not None
+    assert order.lines.get().status == LineStatus.ROUTED
+    # Time passes: the dead worker's claim expires and the sweeper finds the line stuck.
+    RemoteOrder.objects.filter(pk=remote.pk).update(claimed_until=timezone.now())
+    order.lines.update(updated_at=timezone.now() - timedelta(minutes=10))
+
+    with running_worker(name="second"):
+        sweep_stuck_routing.delay()
+        wait_for(lambda: order.lines.get().status == LineStatus.FAILED)
+
+    line = order.lines.get()
+    assert "The OMS holds this order already" in line.error
+    assert len(state_of(sandbox, "oms")["orders"]) == 1
