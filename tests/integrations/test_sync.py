@@ -251,3 +251,21 @@ def test_an_error_rate_ends_truthfully_either_way(ovs, sandbox):
     else:
         assert ovs.sync_status == SyncStatus.ERROR and ovs.last_error_message
         assert stored == ovs.last_sync_stats.get("created", 0)
+
+
+def test_a_product_the_database_cannot_hold_costs_only_itself_on_every_page(
+    ovs, sandbox, monkeypatch
+):
+    monkeypatch.setattr(OVSSource, "page_size", 15)
+    sandbox.fakes["ovs"].set_faults(nul_name_codes=["OVS-00002", "OVS-00020"])
+
+    result = sync(ovs, full=True)
+
+    assert ovs.sync_status == SyncStatus.COMPLETED
+    assert (result.created, result.updated, result.unchanged, result.failed) == (38, 0, 0, 2)
+    assert ovs.last_sync_stats == {"created": 38, "updated": 0, "unchanged": 0, "failed": 2,
+                                   "pages": 3}
+    assert ovs.sync_processed == 40
+    assert sorted(e["supplier_sku"] for e in result.errors) == ["OVS-00002", "OVS-00020"]
+    assert all(e["errors"][0]["loc"] == ["product_name"] for e in result.errors)
+    assert Product.objects.filter(supplier=ovs.supplier).count() == 38
