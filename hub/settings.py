@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from hub.env import (
     env_bool,
     env_database,
+    env_fernet_keys,
     env_floats,
     env_int,
     env_list,
@@ -177,7 +178,8 @@ INGEST_SECRET = env_str("INGEST_SECRET", "")
 # --- Secrets at rest and outbound HTTP ------------------------------------------------
 
 # Fernet keys, newest first: the first encrypts, all decrypt (see README, key rotation).
-HUB_ENCRYPTION_KEYS = env_list("HUB_ENCRYPTION_KEYS")
+# Required: without one the first secret written would fail, so the hub does not start.
+HUB_ENCRYPTION_KEYS = env_fernet_keys("HUB_ENCRYPTION_KEYS")
 # Hosts or networks outbound requests may reach although they are not public
 # (the sandbox on loopback, a supplier on a private network).
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")
