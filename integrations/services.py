@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from catalog.ingest import LARGE_LOAD, IngestResult, ingest_products, refresh_planner_statistics
 from catalog.models import Supplier
+from hub.queue import QueueUnavailable, enqueue
 from integrations.models import ImportTask, Integration, SyncStatus
 from integrations.sources import InvalidProduct, ProductNotFound, SourceError
 
@@ -71,6 +72,33 @@ def claim_sync(integration_id, *, full=False):
         )
     )
     return run_id if claimed else None
+
+
+# What a claim overwrites; put back when the claimed run could not be queued.
+CLAIMED_FIELDS = (
+    "sync_status", "sync_run_id", "sync_full", "last_sync_at", "sync_heartbeat_at",
+    "sync_processed", "sync_total", "last_error_message", "last_sync_stats",
+)
+
+
+def trigger_sync(integration_id, *, full=False):
+    """Claim the sync and queue its run; the run id, or None if one is running.
+
+    When the queue does not take the task, the claim is undone (the integration is as
+    it was before) and QueueUnavailable is raised.
+    """
+    before = Integration.objects.filter(pk=integration_id).values(*CLAIMED_FIELDS).first()
+    run_id = claim_sync(integration_id, full=full)
+    if run_id is None:
+        return None
+    from integrations.tasks import sync_integration
+
+    try:
+        enqueue(sync_integration, str(integration_id), str(run_id), full)
+    except QueueUnavailable:
+        _run(integration_id, run_id).update(**before)
+        raise
+    return run_id
 
 
 def _run(integration_id, run_id):

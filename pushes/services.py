@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Product
-from hub.queue import enqueue
+from hub.queue import QueueUnavailable, enqueue
 from pushes.models import (
     CategoryMapping,
     Customer,
@@ -94,11 +94,19 @@ def start_batch(customer, products, user=None):
     from pushes.tasks import push_product_task
 
     product_ids = list(dict.fromkeys(str(pk) for pk in products))
-    with transaction.atomic():
-        batch = PushBatch.objects.create(customer=customer, created_by=user,
-                                         total=len(product_ids))
-        for product_id in product_ids:
+    batch = PushBatch.objects.create(customer=customer, created_by=user, total=len(product_ids))
+    for n, product_id in enumerate(product_ids):
+        try:
             enqueue(push_product_task, str(customer.pk), product_id, None, str(batch.pk))
+        except QueueUnavailable:
+            if n == 0:
+                batch.delete()  # nothing started: no batch
+                raise
+            # Part of the batch runs: the rest is a failure of its own, logged and counted.
+            for rest in product_ids[n:]:
+                log_failure(customer.pk, rest, step="queue", error=str(QueueUnavailable()),
+                            batch_id=batch.pk)
+            break
     return batch
 
 
@@ -214,6 +222,12 @@ def push_product(customer_id, product_id, *, log_id=None, batch_id=None, final=T
 
 def give_up_busy(customer_id, product_id, *, log_id=None, batch_id=None):
     """Log and count a push that waited too long for another push of the same pair."""
+    return log_failure(customer_id, product_id, step="claim", error=GAVE_UP_BUSY,
+                       log_id=log_id, batch_id=batch_id)
+
+
+def log_failure(customer_id, product_id, *, step, error, log_id=None, batch_id=None):
+    """Log (and count in its batch) a push that failed before it could start."""
     if not (Customer.objects.filter(pk=customer_id).exists()
             and Product.objects.filter(pk=product_id).exists()):
         if batch_id:
@@ -223,7 +237,7 @@ def give_up_busy(customer_id, product_id, *, log_id=None, batch_id=None):
         log_id = None
     log = PushLog(id=log_id or uuid.uuid4(), customer_id=customer_id, product_id=product_id,
                   batch_id=batch_id, status=PushLog.Status.FAILED,
-                  action=PushLog.Action.FAILED, step="claim", error=GAVE_UP_BUSY)
+                  action=PushLog.Action.FAILED, step=step, error=error)
     _save_log(log, counts=True)
     return log
 

@@ -455,3 +455,38 @@ def test_a_batch_item_that_runs_twice_is_counted_once(customer, product):
     batch.refresh_from_db()
     assert (batch.succeeded, batch.failed, batch.completed_at) == (1, 0, None)
     assert PushLog.objects.filter(batch=batch).count() == 2
+
+
+# -- the task queue is down ------------------------------------------------------------
+
+QUEUE_DOWN = "The task queue is unavailable; nothing was started. Try again later."
+
+
+@pytest.fixture
+def not_eager(monkeypatch):
+    from hub.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+
+
+@runs_pushes
+def test_a_push_with_the_broker_down_is_503_and_logs_nothing(
+    staff_api, customer, product, not_eager, broker_down
+):
+    response = staff_api.post(push_url(customer, product))
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": QUEUE_DOWN}
+    assert not PushLog.objects.exists()
+
+
+@runs_pushes
+def test_a_batch_with_the_broker_down_is_503_and_leaves_no_batch(
+    staff_api, customer, product, not_eager, broker_down
+):
+    response = staff_api.post(f"/api/push/{customer.id}", {"product_ids": [str(product.id)]},
+                              format="json")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": QUEUE_DOWN}
+    assert not PushBatch.objects.exists()
