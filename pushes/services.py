@@ -13,15 +13,15 @@ in its batch once, in the same transaction as its log entry.
 """
 
 import logging
-import threading
 import uuid
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Product
+from hub.heartbeat import Heartbeat
 from hub.queue import QueueUnavailable, enqueue
 from pushes.models import (
     CategoryMapping,
@@ -126,34 +126,14 @@ def _release(entry, claimant):
     )
 
 
-class _ClaimHeartbeat:
-    """Refreshes a claim from a thread while the push runs.
+def _claim_heartbeat(entry, claimant):
+    """Keeps the claim fresh while the push runs, however long one request takes."""
+    def beat():
+        StorefrontProduct.objects.filter(pk=entry.pk, claimed_by=claimant).update(
+            claimed_at=timezone.now()
+        )
 
-    A thread, because a single storefront request (rate-limit waits, retries) may take
-    longer than CLAIM_EXPIRES; it dies with its process, so a dead push's claim expires.
-    """
-
-    def __init__(self, entry, claimant):
-        self.entry_pk, self.claimant = entry.pk, claimant
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="push-claim", daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stopped.set()
-        self.thread.join()
-
-    def run(self):
-        try:
-            while not self.stopped.wait(CLAIM_HEARTBEAT.total_seconds()):
-                StorefrontProduct.objects.filter(
-                    pk=self.entry_pk, claimed_by=self.claimant
-                ).update(claimed_at=timezone.now())
-        finally:
-            connection.close()
+    return Heartbeat(beat, CLAIM_HEARTBEAT.total_seconds())
 
 
 def _category_ids(customer, priced):
@@ -207,7 +187,7 @@ def push_product(customer_id, product_id, *, log_id=None, batch_id=None, final=T
                   step="storefront", error="The push stopped unexpectedly.")
     retryable = False
     try:
-        with _ClaimHeartbeat(entry, claimant):
+        with _claim_heartbeat(entry, claimant):
             entry.refresh_from_db()
             retryable = _push(customer, product, entry, log)
         if retryable and not final:
