@@ -168,8 +168,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Ingest takes large JSON bodies (a page of products with all their variants).
+# Ingest takes large JSON bodies: up to MAX_INGEST_ITEMS products with all their
+# variants (a product of 30 variants with price tiers and images is ~10 KB, so the
+# largest request is ~50 MB). The production server gives a request REQUEST_TIMEOUT
+# seconds (gunicorn.conf.py): the largest ingest at 20 products a second, a third of the
+# rate measured on two cores, with time to spare.
+MAX_INGEST_ITEMS = env_int("MAX_INGEST_ITEMS", 5000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 * 1024, minimum=1)
+REQUEST_TIMEOUT = env_int("REQUEST_TIMEOUT", 300, minimum=30)
 # The admin's product page posts every variant row's fields at once.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 ACCESS_TOKEN_TTL = env_int("ACCESS_TOKEN_TTL", 8 * 3600, minimum=60)
