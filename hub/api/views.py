@@ -1,5 +1,6 @@
 from django.contrib.auth import authenticate
 from django.db import connection
+from django.middleware.csrf import get_token
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
@@ -43,6 +44,9 @@ class LoginView(APIView):
             return Response(
                 {"detail": "Incorrect username or password"}, status=status.HTTP_400_BAD_REQUEST
             )
+        # A browser client that keeps the token in the auth_token cookie needs the CSRF
+        # cookie too: its value goes in X-CSRFToken on unsafe requests.
+        get_token(request)
         return Response(issue_access_token(user))
 
 
