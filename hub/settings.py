@@ -19,6 +19,7 @@ from hub.env import (
     env_str,
     env_url,
 )
+from hub.outbound import parse_allowed_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -180,7 +181,12 @@ INGEST_SECRET = env_str("INGEST_SECRET", "")
 HUB_ENCRYPTION_KEYS = env_list("HUB_ENCRYPTION_KEYS")
 # Hosts or networks outbound requests may reach although they are not public
 # (the sandbox on loopback, a supplier on a private network).
+# A bare entry opens ports 80 and 443 only; `host:port` that port, `host:*` every port.
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")
+try:
+    parse_allowed_hosts(OUTBOUND_ALLOWED_HOSTS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 OUTBOUND_TIMEOUT = env_floats("OUTBOUND_TIMEOUT", (5.0, 30.0))
 # Product images served as WebP (pushes/images.py): the largest download accepted, the
 # decompression-bomb limit in pixels, the box larger images are scaled into, and how long
