@@ -16,8 +16,9 @@ and for an item priced in quantity bands one `tier:<min>-<max>:<price>` per band
 `size:` when known. The store id is not sent: the spec asks for it on orders only.
 
 refs: {"variants": {item key: variant id}, "uuids": {item key: variant uuid}}, every id a
-string like storefront_product_id. A failure carries the refs as they stand, with the ids
-created before it, so the next attempt updates them instead of duplicating.
+string like storefront_product_id. Every id is kept (`state.keep`) as soon as the OMS
+returns it, and a failure carries the refs as they stand, so the next attempt updates them
+instead of duplicating.
 
 Each new variant is given a `uuid` by the hub; an order item names its variant by that
 uuid (`ecommerce_variant_id`), so routing reads it from the refs (`variant_uuid`).
@@ -102,6 +103,10 @@ class Push:
                 "uuids": {key: value for key, value in self.uuids.items()
                           if key in self.variants}}
 
+    def keep(self):
+        """Store the ids the OMS returned so far, before anything else is sent."""
+        self.state.keep(self.product_id, self.refs(), dict(self.new_category_ids))
+
     # -- steps -------------------------------------------------------------------------
 
     def save_categories(self):
@@ -118,6 +123,7 @@ class Push:
                 default_location=self.integration.default_location,
             ))
             self.new_category_ids[key] = parent_id
+            self.keep()
         self.category_id = parent_id
 
     def save_product(self):
@@ -141,6 +147,7 @@ class Push:
             self.variants = {}
         self.product_id = self.client.create_product(body)
         self.created = True
+        self.keep()
 
     def save_variants(self):
         if not self.integration.country_id:
@@ -159,6 +166,7 @@ class Push:
             variant_uuid = str(uuid.uuid4())
             self.variants[item.key] = self.client.create_variant({**body, "uuid": variant_uuid})
             self.uuids[item.key] = variant_uuid
+            self.keep()
         keys = {item.key for item in self.priced.items}
         for key, variant_id in list(self.variants.items()):
             if key in keys:
@@ -169,6 +177,7 @@ class Push:
                 if exc.status != NOT_FOUND:
                     raise
             del self.variants[key]
+            self.keep()
 
     # -- helpers -----------------------------------------------------------------------
 

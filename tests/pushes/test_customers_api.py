@@ -158,8 +158,8 @@ def with_token(integration_id):
 
 
 @pytest.mark.parametrize("change, clears", [
-    ({"base_url": "https://other.example.com"}, True),
-    ({"token_url": "https://other.example.com/token"}, True),
+    ({"base_url": "https://other.example.com", "client_secret": SECRET}, True),
+    ({"token_url": "https://other.example.com/token", "client_secret": SECRET}, True),
     ({"client_id": "client-2"}, True),
     ({"client_secret": "another-secret"}, True),
     ({"client_secret": SECRET, "client_id": "client-1"}, False),
@@ -683,3 +683,10 @@ def test_the_order_webhook_secret_is_write_only_and_encrypted(staff_api):
                           {"order_webhook_url": "not a url"}, format="json")
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "order_webhook_url"]
+    moved = staff_api.patch(f"/api/customers/{created['id']}",
+                            {"order_webhook_url": "https://elsewhere.example.com/"},
+                            format="json")
+    assert moved.status_code == 422
+    assert moved.json()["detail"][0]["loc"] == ["body", "order_webhook_secret"]
+    assert Customer.objects.get(pk=created["id"]).order_webhook_url == \
+        "https://hooks.example.com/orders"
