@@ -366,6 +366,7 @@ SECTIONS = {
     "push": section_of("pushes.bench.push_section"),
     "images": section_of("pushes.bench.images_section"),
     "orders": section_of("orders.bench.orders_section"),
+    "routing": section_of("orders.bench_routing.routing_section"),
 }
 
 

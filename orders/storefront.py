@@ -211,7 +211,13 @@ def reconcile(order):
 
 
 @receiver(status_changed)
-def queue_webhook(sender, order, old, new, **kwargs):
+def order_status_changed(sender, order, old, new, **kwargs):
+    """Whoever changed the order's status, its storefront and webhook hear of it."""
+    order_changed([order.pk])
+    queue_webhook(order, new)
+
+
+def queue_webhook(order, new):
     """One signed delivery per change of an order's status, with the order as it is now."""
     customer = order.customer
     if not customer.order_webhook_url:

@@ -28,7 +28,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--orders", type=int, default=10_000,
-            help="Orders (of 3 lines) the orders section places in the sandbox and pulls.",
+            help="Orders (of 3 lines) the orders section places in the sandbox and pulls, "
+                 "and the routing section routes to the sandbox OMS.",
         )
         parser.add_argument("--supplier", default="Bench Supplier")
         parser.add_argument("--keep", action="store_true", help="Keep the bench catalog.")
