@@ -24,7 +24,7 @@ from orders.bench import sandbox_process
 from orders.models import FulfilmentRoute, LineStatus, Order, OrderLine, OrderSource
 from orders.payload import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.services import store_orders
-from pushes.bench import listening_workers, missing_services, running_workers
+from pushes.bench import running_workers, why_no_bench_workers
 from pushes.models import Customer, MarkupRule
 from pushes.services import push_product
 
@@ -38,13 +38,9 @@ STALL_SECONDS = 120
 
 
 def routing_section(run):
-    missing = missing_services()
-    if missing:
-        return {"skipped": f"needs {missing}"}
-    others = listening_workers()
-    if others:
-        return {"skipped": f"other workers consume the broker ({', '.join(others)}); "
-                           "give the bench a broker of its own"}
+    unavailable = why_no_bench_workers()
+    if unavailable:
+        return {"skipped": unavailable}
     supplier_name = f"{run.supplier_name} routing"
     remove_routing_bench(supplier_name, run.say)
     with sandbox_process() as sandbox_url:

@@ -68,13 +68,9 @@ SANDBOX_IMAGE = "images/OVS-00001-0.png"
 
 
 def push_section(run):
-    missing = missing_services()
-    if missing:
-        return {"skipped": f"needs {missing}"}
-    others = listening_workers()
-    if others:
-        return {"skipped": f"other workers consume the broker ({', '.join(others)}); "
-                           "give the bench a broker of its own"}
+    unavailable = why_no_bench_workers()
+    if unavailable:
+        return {"skipped": unavailable}
     supplier_name = f"{run.supplier_name} pushes"
     remove_push_bench(supplier_name, run.say)
     with RunningSandbox(rate_limit=RAISED_RATE_LIMIT) as sandbox:
@@ -105,6 +101,18 @@ def push_section(run):
         "pushes_per_second_2_workers": len(products) / two["seconds"],
         "speedup": one["seconds"] / two["seconds"],
     }
+
+
+def why_no_bench_workers():
+    """Why the bench cannot run workers of its own here, or None."""
+    missing = missing_services()
+    if missing:
+        return f"needs {missing}"
+    others = listening_workers()
+    if others:
+        return (f"other workers consume the broker ({', '.join(others)}); "
+                "give the bench a broker of its own")
+    return None
 
 
 def missing_services():
