@@ -113,15 +113,21 @@ def route_order(order_id, *, final=True):
 
 
 def route_lines_again(order):
-    """`POST /api/orders/{id}/route` and the admin action: failed lines with a product go
-    back to `received` for routing (the one move backwards the contract allows is
-    failed → routed, which routing then makes)."""
+    """`POST /api/orders/{id}/route` and the admin action: the order's failed lines are
+    tried again. One the OMS never took goes back to routing (failed → routed, the one
+    move backwards the contract allows); one the OMS holds (its print file failed) is
+    followed again, its print file asked for at once."""
+    now = timezone.now()
     with transaction.atomic():
         failed = OrderLine.objects.select_for_update().filter(
             order=order, status=LineStatus.FAILED, product__isnull=False)
-        count = failed.update(status=LineStatus.RECEIVED, error=None, fulfiller_type=None,
-                              fulfiller_integration=None, updated_at=timezone.now())
-        if count:
+        held = failed.filter(remote_line_id__isnull=False).update(
+            status=LineStatus.IN_PRODUCTION, error=None, next_print_poll_at=now,
+            print_polls=0, updated_at=now)
+        unrouted = failed.filter(remote_line_id__isnull=True).update(
+            status=LineStatus.RECEIVED, error=None, fulfiller_type=None,
+            fulfiller_integration=None, remote_order_id=None, updated_at=now)
+        if held or unrouted:
             Order.refresh_statuses([order])
     queue_routing(order.pk)
 

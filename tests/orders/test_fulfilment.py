@@ -265,3 +265,20 @@ def test_ready_lines_go_to_a_batch_order_with_the_templates_chosen(oms_order, sa
                           "are batched"
     assert "1 line sent to Print floor batch" in messages[1]
 
+
+
+def test_routing_again_a_line_whose_print_file_failed_asks_the_oms_again(oms_order, sandbox):
+    first, _ = oms_order.lines.order_by("source_line_id")
+    set_print_status(sandbox, first, "processingfailed")
+    make_due(oms_order)
+    fulfilment.poll_print_files()
+    first.refresh_from_db()
+    assert first.status == LineStatus.FAILED
+
+    set_print_status(sandbox, first, "ready")  # fixed in the OMS
+    routing.route_lines_again(oms_order)
+    fulfilment.poll_print_files()
+
+    first.refresh_from_db()
+    assert first.status == LineStatus.READY and first.error is None
+    assert len(oms_orders(sandbox)) == 1
