@@ -370,7 +370,8 @@ class OPSFake(Fake):
         super().__init__(**options)
 
     def seed(self):
-        self.state = {name: {} for name in FIRST_IDS}
+        # Order lines live inside their orders: only their ids have a counter.
+        self.state = {name: {} for name in FIRST_IDS if name != "order_products"}
         self.next_ids = dict(FIRST_IDS)
         self.order_statuses = [
             {"process_status_id": n, "process_status_title": title, "status_type": kind}

@@ -92,7 +92,7 @@ class CustomerList(generics.ListCreateAPIView):
 @extend_schema(parameters=[CUSTOMER_ID])
 class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
     """One customer. DELETE removes it (and an OPS storefront no other customer has);
-    409 once it has push logs."""
+    409 once it has push logs or orders."""
 
     permission_classes = [IsStaff]
     serializer_class = CustomerSerializer
@@ -102,7 +102,8 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
     def get_object(self):
         return find_customer(self.kwargs["customer_id"])
 
-    @extend_schema(responses={204: None, 409: OpenApiResponse(description="Has push logs")})
+    @extend_schema(responses={204: None,
+                              409: OpenApiResponse(description="Has push logs or orders")})
     def delete(self, request, *args, **kwargs):
         return super().delete(request, *args, **kwargs)
 
@@ -111,6 +112,8 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
             raise CustomerHasPushes(
                 f"Customer {customer.name} has push logs; deactivate it instead"
             )
+        if customer.orders.exists():
+            raise CustomerHasPushes(f"Customer {customer.name} has orders; deactivate it instead")
         storefront = customer.storefront
         with transaction.atomic():
             customer.delete()

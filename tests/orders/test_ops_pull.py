@@ -183,3 +183,28 @@ def test_storefront_429s_are_waited_out(sandbox, ops_shop, no_waiting):
 
     assert result.created == 2
     assert no_waiting.count(3) == 2
+
+
+def test_an_expired_token_answered_as_a_graphql_error_is_fetched_again(
+    sandbox, ops_shop, monkeypatch
+):
+    place_ops_orders(sandbox, count=1)
+    ops = sandbox.fakes["ops"]
+    original = ops.api
+    answered = []
+
+    def unauthenticated_once(request):
+        if not answered:
+            answered.append(True)
+            from sandbox.base import json_response
+
+            return json_response({"data": None, "errors": [
+                {"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]})
+        return original(request)
+
+    monkeypatch.setattr(ops, "api", unauthenticated_once)
+    result = pull(ops_shop)
+
+    assert result is not None and result.created == 1
+    tokens = [e for e in ops.request_log if e["path"].endswith("/oauth/token")]
+    assert len(tokens) == 2  # the push's token, then a new one for the refused call

@@ -238,3 +238,13 @@ def test_the_customer_shows_its_order_pull_state_and_last_error(staff_api, sandb
     state = staff_api.get(f"/api/customers/{ops_shop.pk}").json()["order_pull"]
     assert state["status"] == "error"
     assert "OPS answered" in state["last_error"]
+
+
+def test_a_customer_with_orders_is_not_deleted(staff_api, customer, tee):
+    staff_api.post("/api/orders", body(customer), format="json")
+
+    response = staff_api.delete(f"/api/customers/{customer.pk}")
+
+    assert response.status_code == 409
+    assert "has orders" in response.json()["detail"]
+    assert Order.objects.count() == 1
