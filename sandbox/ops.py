@@ -292,6 +292,7 @@ input ImageInput {
 
 SCHEMA = build_schema(SDL)
 
+CATALOG_TABLES = ("categories", "products", "sizes", "prices", "images")
 FIRST_IDS = {"categories": 100, "products": 4800, "sizes": 900, "prices": 30000, "images": 7000,
              "orders": 1001, "order_products": 5001}
 DEFAULT_ORDER_STATUSES = [
@@ -370,8 +371,9 @@ class OPSFake(Fake):
         super().__init__(**options)
 
     def seed(self):
-        # Order lines live inside their orders: only their ids have a counter.
-        self.state = {name: {} for name in FIRST_IDS if name != "order_products"}
+        # The catalog; orders are kept apart (self.placed_orders), as buyers place them.
+        self.state = {name: {} for name in CATALOG_TABLES}
+        self.placed_orders = {}
         self.next_ids = dict(FIRST_IDS)
         self.order_statuses = [
             {"process_status_id": n, "process_status_title": title, "status_type": kind}
@@ -533,7 +535,7 @@ class OPSFake(Fake):
                **filters):
         check_paging(limit, offset)
         first, last = parse_day(from_date, "from_date"), parse_day(to_date, "to_date")
-        rows = sorted(self.state["orders"].values(), key=lambda row: row["orders_id"])
+        rows = sorted(self.placed_orders.values(), key=lambda row: row["orders_id"])
         rows = [
             row for row in rows
             if (orders_id is None or row["orders_id"] == orders_id)
@@ -743,7 +745,7 @@ class OPSFake(Fake):
             "_placed_day": moment[:10],
             **overrides,
         }
-        self.state["orders"][orders_id] = order
+        self.placed_orders[orders_id] = order
         return orders_id
 
     def control_place_order(self, request):
@@ -790,7 +792,7 @@ class OPSFake(Fake):
             return json_response({"detail": "send a JSON object"}, 422)
         moment = time.strftime(OPS_DATE, time.gmtime(time.time() + 1))
         with self.lock:
-            order = self.state["orders"].get(body.get("orders_id"))
+            order = self.placed_orders.get(body.get("orders_id"))
             if order is None:
                 return json_response({"detail": "no such order"}, 404)
             if body.get("order_status"):
@@ -833,4 +835,8 @@ class OPSFake(Fake):
             return json_response({
                 "counts": {table: len(rows) for table, rows in self.state.items()},
                 **{table: list(rows.values()) for table, rows in self.state.items()},
+                "orders": [
+                    {key: value for key, value in order.items() if not key.startswith("_")}
+                    for order in self.placed_orders.values()
+                ],
             })

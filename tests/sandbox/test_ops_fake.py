@@ -558,7 +558,7 @@ def test_the_state_control_path_returns_counts_and_rows(client, mutate):
     state = client.get("/_sandbox/state").json
 
     assert state["counts"] == {
-        "categories": 0, "products": 1, "sizes": 1, "prices": 0, "images": 0, "orders": 0,
+        "categories": 0, "products": 1, "sizes": 1, "prices": 0, "images": 0,
     }
     assert state["products"][0]["products_id"] == products_id
     assert state["sizes"][0]["products_id"] == products_id
@@ -572,7 +572,6 @@ def test_reset_restores_an_empty_storefront_and_clears_faults(fake, client, muta
 
     assert fake.state == {
         "categories": {}, "products": {}, "sizes": {}, "prices": {}, "images": {},
-        "orders": {},
     }
     assert fake.faults["fail_mutation"] is None
     token = client.post("/oauth/token", json=CREDENTIALS).json["access_token"]
