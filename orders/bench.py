@@ -85,7 +85,7 @@ def sandbox_process():
     process = subprocess.Popen(
         [sys.executable, "manage.py", "sandbox", "--port", str(port), "--catalog-size", "1",
          "--rate-limit", str(RAISED_RATE_LIMIT)],
-        cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL,
+        cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -16,8 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from hub.queue import enqueue
+from hub.heartbeat import Heartbeat
+from hub.queue import QueueUnavailable, enqueue
 from integrations.schedules import save_periodic_task
+from integrations.services import heartbeat_every
 from integrations.sources import SourceError
 from orders.models import OrderPull, PullStatus
 from orders.resolution import Resolver
@@ -70,16 +72,30 @@ def customer_storefront_changed(customer):
         ensure_schedule(pull, enabled=False)
 
 
+# What a claim overwrites; put back when the claimed run could not be queued.
+CLAIMED_FIELDS = ("status", "run_id", "started_at", "heartbeat_at", "processed", "total",
+                  "last_error", "last_stats")
+
+
 def request_pull(customer):
-    """Claim a pull of the customer's orders and queue it (202); PullBusy if one runs."""
+    """Claim a pull of the customer's orders and queue it (202); PullBusy if one runs.
+
+    When the queue does not take the task, the claim is undone (the pull is as it was)
+    and QueueUnavailable is raised (the API answers 503).
+    """
     order_source(customer)  # NothingToPull before anything is claimed
     pull = pull_of(customer)
+    before = OrderPull.objects.filter(pk=pull.pk).values(*CLAIMED_FIELDS).first()
     run_id = claim_pull(pull.customer_id)
     if run_id is None:
         raise PullBusy()
     from orders.tasks import pull_orders
 
-    enqueue(pull_orders, str(customer.pk), str(run_id))
+    try:
+        enqueue(pull_orders, str(customer.pk), str(run_id))
+    except QueueUnavailable:
+        _run(customer.pk, run_id).update(**before)
+        raise
     return run_id
 
 
@@ -118,13 +134,21 @@ def window_start(pull):
 def run_pull(customer_id, run_id):
     """Read new and changed orders of the customer's storefront, page by page.
 
-    Returns the StoreResult, or None when the run no longer holds the claim.
+    Returns the StoreResult, or None when the run no longer holds the claim. A thread
+    writes the heartbeat while it runs (waits for a rate limit included).
     """
-    pull = _run(customer_id, run_id).select_related(
-        "customer__storefront").first()
-    if pull is None:
+    if not _run(customer_id, run_id).update(heartbeat_at=timezone.now()):
         logger.info("Order pull %s of %s no longer holds the claim; skipped", run_id,
                     customer_id)
+        return None
+    with Heartbeat(lambda: _run(customer_id, run_id).update(heartbeat_at=timezone.now()),
+                   heartbeat_every()):
+        return _run_pull(customer_id, run_id)
+
+
+def _run_pull(customer_id, run_id):
+    pull = _run(customer_id, run_id).select_related("customer__storefront").first()
+    if pull is None:
         return None
     customer = pull.customer
     result, stats = StoreResult(), {"pages": 0, "failed": 0}

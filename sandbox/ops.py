@@ -332,6 +332,7 @@ input ImageInput {
 
 SCHEMA = build_schema(SDL)
 
+CATALOG_TABLES = ("categories", "products", "sizes", "prices", "images")
 FIRST_IDS = {"categories": 100, "products": 4800, "sizes": 900, "prices": 30000, "images": 7000,
              "orders": 1001, "order_products": 5001}
 DEFAULT_ORDER_STATUSES = [
@@ -414,7 +415,9 @@ class OPSFake(Fake):
         super().__init__(**options)
 
     def seed(self):
-        self.state = {name: {} for name in FIRST_IDS}
+        # The catalog; orders are kept apart (self.placed_orders), as buyers place them.
+        self.state = {name: {} for name in CATALOG_TABLES}
+        self.placed_orders = {}
         self.next_ids = dict(FIRST_IDS)
         self.order_statuses = [
             {"process_status_id": n, "process_status_title": title, "status_type": kind}
@@ -589,7 +592,7 @@ class OPSFake(Fake):
                **filters):
         check_paging(limit, offset)
         first, last = parse_day(from_date, "from_date"), parse_day(to_date, "to_date")
-        rows = sorted(self.state["orders"].values(), key=lambda row: row["orders_id"])
+        rows = sorted(self.placed_orders.values(), key=lambda row: row["orders_id"])
         rows = [
             row for row in rows
             if (orders_id is None or row["orders_id"] == orders_id)
@@ -749,7 +752,7 @@ class OPSFake(Fake):
                 if row["status_type"] == status_type}
 
     def order_line(self, orders_products_id):
-        for order in self.state["orders"].values():
+        for order in self.placed_orders.values():
             for line in order["product"]:
                 if line["orders_products_id"] == orders_products_id:
                     return order, line
@@ -759,7 +762,7 @@ class OPSFake(Fake):
         if self._take("result_false_next"):
             return failed("Simulated failure")
         if type == "order":
-            order = self.state["orders"].get(orders_id)
+            order = self.placed_orders.get(orders_id)
             if order is None:
                 return failed(f"Order {orders_id} not found")
             title, field, target = input.get("order_status"), "order_status", order
@@ -788,7 +791,7 @@ class OPSFake(Fake):
                      shipmentinfo=None):
         if self._take("result_false_next"):
             return failed("Simulated failure")
-        order = self.state["orders"].get(order_id)
+        order = self.placed_orders.get(order_id)
         if order is None:
             return failed(f"Order {order_id} not found")
         problem = shipment_problem(order, shipmentinfo)
@@ -861,7 +864,7 @@ class OPSFake(Fake):
             "_placed_day": moment[:10],
             **overrides,
         }
-        self.state["orders"][orders_id] = order
+        self.placed_orders[orders_id] = order
         return orders_id
 
     def control_place_order(self, request):
@@ -908,7 +911,7 @@ class OPSFake(Fake):
             return json_response({"detail": "send a JSON object"}, 422)
         moment = time.strftime(OPS_DATE, time.gmtime(time.time() + 1))
         with self.lock:
-            order = self.state["orders"].get(body.get("orders_id"))
+            order = self.placed_orders.get(body.get("orders_id"))
             if order is None:
                 return json_response({"detail": "no such order"}, 404)
             if body.get("order_status"):
@@ -951,6 +954,10 @@ class OPSFake(Fake):
             return json_response({
                 "counts": {table: len(rows) for table, rows in self.state.items()},
                 **{table: list(rows.values()) for table, rows in self.state.items()},
+                "orders": [
+                    {key: value for key, value in order.items() if not key.startswith("_")}
+                    for order in self.placed_orders.values()
+                ],
                 "status_updates": list(self.status_updates),
                 "shipments": list(self.shipments.values()),
             })

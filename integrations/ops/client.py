@@ -546,7 +546,8 @@ def first_error_code(payload) -> str | None:
 
 def token_refused(response) -> bool:
     """An answer 200 that says the token is expired or invalid: treated as a 401."""
-    if response.status_code != 200:
+    # Only an answer with errors is read twice; a page of orders is not.
+    if response.status_code != 200 or b'"errors"' not in response.content:
         return False
     payload = safe_json(response)
     if first_error_code(payload) == UNAUTHENTICATED_CODE:

@@ -48,7 +48,8 @@ class OPSOrders:
     def pages(self, since):
         """Every order placed from `since`'s day to today, window by window, page by page."""
         seen = set()
-        today = timezone.now().astimezone(UTC).date()
+        # A day past today (UTC): a storefront ahead of UTC may already date orders so.
+        today = timezone.now().astimezone(UTC).date() + timedelta(days=1)
         start = since.astimezone(UTC).date()
         while start <= today:
             end = min(start + timedelta(days=WINDOW_DAYS), today)

@@ -131,6 +131,7 @@ class PullOrders(APIView):
             404: OpenApiResponse(description="Customer not found"),
             409: OpenApiResponse(description="A pull of this customer is running"),
             422: OpenApiResponse(description="The customer's storefront has no orders to pull"),
+            503: OpenApiResponse(description="The task queue did not take the pull"),
         },
     )
     def post(self, request, customer_id):

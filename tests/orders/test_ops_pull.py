@@ -183,3 +183,63 @@ def test_storefront_429s_are_waited_out(sandbox, ops_shop, no_waiting):
 
     assert result.created == 2
     assert no_waiting.count(3) == 2
+
+
+def test_an_expired_token_answered_as_a_graphql_error_is_fetched_again(
+    sandbox, ops_shop, monkeypatch
+):
+    place_ops_orders(sandbox, count=1)
+    ops = sandbox.fakes["ops"]
+    original = ops.api
+    answered = []
+
+    def unauthenticated_once(request):
+        if not answered:
+            answered.append(True)
+            from sandbox.base import json_response
+
+            return json_response({"data": None, "errors": [
+                {"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]})
+        return original(request)
+
+    monkeypatch.setattr(ops, "api", unauthenticated_once)
+    result = pull(ops_shop)
+
+    assert result is not None and result.created == 1
+    tokens = [e for e in ops.request_log if e["path"].endswith("/oauth/token")]
+    assert len(tokens) == 2  # the push's token, then a new one for the refused call
+
+
+def test_a_pull_whose_worker_died_is_marked_failed_by_the_sweeper(ops_shop, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    pulls.pull_of(ops_shop)
+    pulls.claim_pull(ops_shop.pk)
+    OrderPull.objects.filter(customer=ops_shop).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=settings.SYNC_STALE_AFTER + 1))
+
+    assert pulls.sweep_stale_pulls() == 1
+
+    state = OrderPull.objects.get(customer=ops_shop)
+    assert state.status == "error" and "worker was lost" in state.last_error
+    assert pulls.claim_pull(ops_shop.pk) is not None
+
+
+def test_the_schedule_follows_the_customers_storefront(ops_shop):
+    pull = pulls.pull_of(ops_shop)
+    assert pull.schedule.enabled
+    assert pull.schedule.task == "orders.tasks.pull_orders"
+
+    ops_shop.storefront = None
+    ops_shop.save()
+    pulls.customer_storefront_changed(ops_shop)
+
+    pull.schedule.refresh_from_db()
+    assert not pull.schedule.enabled
+
+    ops_shop.delete()
+    from django_celery_beat.models import PeriodicTask
+
+    assert not PeriodicTask.objects.filter(pk=pull.schedule_id).exists()

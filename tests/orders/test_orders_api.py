@@ -238,3 +238,32 @@ def test_the_customer_shows_its_order_pull_state_and_last_error(staff_api, sandb
     state = staff_api.get(f"/api/customers/{ops_shop.pk}").json()["order_pull"]
     assert state["status"] == "error"
     assert "OPS answered" in state["last_error"]
+
+
+def test_a_customer_with_orders_is_not_deleted(staff_api, customer, tee):
+    staff_api.post("/api/orders", body(customer), format="json")
+
+    response = staff_api.delete(f"/api/customers/{customer.pk}")
+
+    assert response.status_code == 409
+    assert "has orders" in response.json()["detail"]
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pull_now_with_the_broker_down_is_503_and_leaves_the_pull_as_it_was(
+    staff_api, sandbox, ops_shop, broker_down
+):
+    from orders import pulls
+    from orders.models import OrderPull
+
+    pulls.pull_of(ops_shop)
+    OrderPull.objects.filter(customer=ops_shop).update(status="completed",
+                                                       last_stats={"created": 2})
+
+    response = staff_api.post(f"/api/customers/{ops_shop.pk}/orders/sync")
+
+    assert response.status_code == 503
+    state = OrderPull.objects.get(customer=ops_shop)
+    assert state.status == "completed" and state.last_stats == {"created": 2}
+    assert pulls.claim_pull(ops_shop.pk) is not None  # not left claimed
