@@ -51,6 +51,10 @@ def routing_section(run):
             shop, skus = bench_setup(run, sandbox_url, supplier_name)
             one = timed_routing(run, sandbox_url, shop, skus, 1)
             two = timed_routing(run, sandbox_url, shop, skus, 2)
+        except BenchError as exc:
+            # Reported in the section's numbers, as the orders section does: the other
+            # sections' numbers still stand.
+            return {"error": str(exc)[:500]}
         finally:
             if not run.keep:
                 remove_routing_bench(supplier_name, run.say)
