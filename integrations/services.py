@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from catalog.ingest import LARGE_LOAD, IngestResult, ingest_products, refresh_planner_statistics
 from catalog.models import Supplier
-from integrations.models import ImportTask, Integration, SyncStatus
+from integrations.models import ImportTask, Integration, SyncRun, SyncStatus
 from integrations.sources import InvalidProduct, ProductNotFound, SourceError
 
 logger = logging.getLogger(__name__)
@@ -61,15 +61,20 @@ def claim_sync(integration_id, *, full=False):
     """
     run_id = uuid.uuid4()
     now = timezone.now()
-    claimed = (
-        Integration.objects.filter(pk=integration_id)
-        .exclude(sync_status=SyncStatus.RUNNING)
-        .update(
-            sync_status=SyncStatus.RUNNING, sync_run_id=run_id, sync_full=full,
-            last_sync_at=now, sync_heartbeat_at=now, sync_processed=0, sync_total=None,
-            last_error_message=None, last_sync_stats={},
+    with transaction.atomic():
+        claimed = (
+            Integration.objects.filter(pk=integration_id)
+            .exclude(sync_status=SyncStatus.RUNNING)
+            .update(
+                sync_status=SyncStatus.RUNNING, sync_run_id=run_id, sync_full=full,
+                last_sync_at=now, sync_heartbeat_at=now, sync_processed=0, sync_total=None,
+                last_error_message=None, last_sync_stats={},
+            )
         )
-    )
+        if claimed:
+            # The run's row in the history, with the claim: one is never without the other.
+            SyncRun.objects.create(id=run_id, integration_id=integration_id, full=full,
+                                   started_at=now)
     return run_id if claimed else None
 
 
@@ -77,6 +82,14 @@ def _run(integration_id, run_id):
     """The integration's row, only while `run_id` still holds the claim."""
     return Integration.objects.filter(
         pk=integration_id, sync_run_id=run_id, sync_status=SyncStatus.RUNNING
+    )
+
+
+def _record_run(run_id, result, pages, **fields):
+    """Write the run's counts (and, when it ends, its status) to its row in the history."""
+    SyncRun.objects.filter(pk=run_id).update(
+        created=result.created, updated=result.updated, skipped=result.unchanged,
+        failed=result.failed, pages=pages, **fields,
     )
 
 
@@ -119,6 +132,7 @@ def run_sync(integration_id, run_id, on_page=None):
             if not still_ours:
                 logger.warning("Sync %s of %s lost its claim; stopping", run_id, integration_id)
                 return result
+            _record_run(run_id, result, pages)
             if on_page:
                 on_page(result, page.total)
     except Exception as exc:
@@ -127,13 +141,15 @@ def run_sync(integration_id, run_id, on_page=None):
         )
         if not isinstance(exc, SourceError):
             logger.exception("Sync %s of %s failed", run_id, integration_id)
-        _run(integration_id, run_id).update(
+        if _run(integration_id, run_id).update(
             sync_status=SyncStatus.ERROR, last_error_message=message,
             sync_heartbeat_at=timezone.now(), last_sync_stats=_stats(result, pages),
             **_totals(result),
-        )
+        ):
+            _record_run(run_id, result, pages, status=SyncRun.Status.ERROR,
+                        finished_at=timezone.now(), error_message=message)
         return result
-    _run(integration_id, run_id).update(
+    finished = _run(integration_id, run_id).update(
         sync_status=SyncStatus.COMPLETED,
         # The next delta starts where this run started, so changes made while it ran
         # are not missed.
@@ -142,6 +158,9 @@ def run_sync(integration_id, run_id, on_page=None):
         last_sync_stats=_stats(result, pages),
         **_totals(result),
     )
+    if finished:
+        _record_run(run_id, result, pages, status=SyncRun.Status.COMPLETED,
+                    finished_at=timezone.now())
     if result.created + result.updated >= LARGE_LOAD:
         refresh_planner_statistics()
     integration.after_sync(result.changed_product_ids)
@@ -159,11 +178,14 @@ def _totals(result):
 def sweep_stale_syncs():
     """Mark failed every running sync whose heartbeat stopped (its worker died)."""
     cutoff = timezone.now() - stale_after()
-    syncs = Integration.objects.filter(
+    lost = "The sync stopped without finishing (its worker was lost)."
+    stale = Integration.objects.filter(
         sync_status=SyncStatus.RUNNING, sync_heartbeat_at__lt=cutoff
-    ).update(
-        sync_status=SyncStatus.ERROR,
-        last_error_message="The sync stopped without finishing (its worker was lost).",
+    )
+    run_ids = list(stale.values_list("sync_run_id", flat=True))
+    syncs = stale.update(sync_status=SyncStatus.ERROR, last_error_message=lost)
+    SyncRun.objects.filter(pk__in=run_ids, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.ERROR, finished_at=timezone.now(), error_message=lost,
     )
     imports = ImportTask.objects.filter(
         status__in=[ImportTask.Status.STARTED], updated_at__lt=cutoff

@@ -39,11 +39,12 @@ from integrations.api.serializers import (
     IntegrationSerializer,
     MessageSerializer,
     ProductImportSerializer,
+    SyncRunSerializer,
     SyncStatusSerializer,
     SyncTriggerSerializer,
     typed_data,
 )
-from integrations.models import ImportTask, Integration, IntegrationType
+from integrations.models import ImportTask, Integration, IntegrationType, SyncRun
 from integrations.services import claim_sync
 from integrations.tasks import sync_integration
 
@@ -116,6 +117,14 @@ class ImportTaskFilter(filters.FilterSet):
 
 class ImportTaskPagination(DataCountPagination):
     default_limit = 10
+
+
+class SyncRunFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=SyncRun.Status.choices)
+
+    class Meta:
+        model = SyncRun
+        fields = []
 
 
 # -- integrations ----------------------------------------------------------------------
@@ -246,6 +255,22 @@ class IntegrationSyncStatus(TypedIntegrationView, APIView):
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
         return Response(SyncStatusSerializer(self.get_integration(integration_id)).data)
+
+
+@extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION])
+class SyncRunList(generics.ListAPIView):
+    """The source integration's sync runs, newest first (a storefront's id is 422)."""
+
+    serializer_class = SyncRunSerializer
+    pagination_class = ImportTaskPagination
+    filter_backends = [QueryFilterBackend]
+    filterset_class = SyncRunFilter
+    queryset = SyncRun.objects.all()
+
+    def get_queryset(self):
+        integration = accessible_integration(self.request, self.kwargs["integration_id"])
+        require_source(integration)
+        return super().get_queryset().filter(integration=integration)
 
 
 # -- product imports -------------------------------------------------------------------
