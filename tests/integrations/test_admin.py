@@ -53,6 +53,8 @@ def change_form(integration, **changes):
         "schedule_enabled": "on", "schedule_every_minutes": "360", "schedule_crontab": "",
         "import_tasks-TOTAL_FORMS": "0", "import_tasks-INITIAL_FORMS": "0",
         "import_tasks-MIN_NUM_FORMS": "0", "import_tasks-MAX_NUM_FORMS": "0",
+        "sync_runs-TOTAL_FORMS": "0", "sync_runs-INITIAL_FORMS": "0",
+        "sync_runs-MIN_NUM_FORMS": "0", "sync_runs-MAX_NUM_FORMS": "0",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -305,7 +307,8 @@ def test_sync_now_on_a_running_integration_says_it_is_already_running(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = sync_action(admin_client, "full_sync_now", integration, other)
 
-    assert "Queued 1 sync; 1 already running (Northwind OVS)." in response.content.decode()
+    assert "Queued 1 full sync; 1 already running (Northwind OVS)." in (
+        response.content.decode())
     assert len(callbacks) == 1
     assert Integration.objects.get(pk=integration.pk).sync_run_id == run_id
     assert Integration.objects.get(pk=other.pk).sync_full is True
@@ -320,7 +323,8 @@ def test_the_integration_page_lists_its_latest_imports_newest_first(admin_client
 
     response = admin_client.get(change_url(integration))
 
-    formset = response.context["inline_admin_formsets"][0].formset
+    formset = next(inline.formset for inline in response.context["inline_admin_formsets"]
+                   if inline.formset.model is ImportTask)
     assert len(formset.forms) == 20
     assert formset.forms[0].instance == newest
     assert reverse("admin:integrations_importtask_change", args=[newest.pk]) in (
