@@ -1,6 +1,15 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class HubConfig(AppConfig):
     name = "hub"
     verbose_name = "Hub"
+    default = True
+
+
+class HubAdminConfig(admin_apps.AdminConfig):
+    """The admin, with the hub's site (its home page is the dashboard)."""
+
+    default = False
+    default_site = "hub.sites.HubAdminSite"

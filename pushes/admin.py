@@ -5,23 +5,24 @@ not edited. Every list page reads its rows in a constant number of queries: coun
 latest dates are subqueries annotated in get_queryset, the foreign keys shown are joined.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import DateTimeField, Max, OuterRef, Subquery
+from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import Truncator
 
 from catalog.admin import count_of
 from catalog.models import Product
-from hub.admin import ReadOnlyAdmin
+from hub.admin import ReadOnlyAdmin, ReadOnlyInline, wrapped_text
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
@@ -423,53 +424,105 @@ class MarkupRuleAdmin(admin.ModelAdmin):
 # -- what was pushed -------------------------------------------------------------------------
 
 
+class PushedWithinFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "within"
+    PERIODS = {"24h": ("Last 24 hours", timedelta(hours=24)),
+               "7d": ("Last 7 days", timedelta(days=7))}
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in self.PERIODS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.PERIODS:
+            return queryset.filter(pushed_at__gte=timezone.now() - self.PERIODS[self.value()][1])
+        return queryset
+
+
+def retry_failed_pushes(logs):
+    """Queue a new push of each (customer, product) among these failed logs, once each.
+
+    Returns how many were queued and the reasons of those refused.
+    """
+    queued, refused, seen = 0, [], set()
+    for log in logs.filter(status=PushLog.Status.FAILED).select_related("customer", "product"):
+        if (log.customer_id, log.product_id) in seen:
+            continue
+        seen.add((log.customer_id, log.product_id))
+        try:
+            request_push(log.customer, log.product)
+        except PushRefused as exc:
+            refused.append(str(exc).rstrip("."))
+            continue
+        queued += 1
+    message = f"Queued {queued} retr{pluralize(queued, 'y,ies')}"
+    if refused:
+        message += f"; {len(refused)} refused ({'; '.join(dict.fromkeys(refused))})"
+    return f"{message}.", messages.WARNING if refused or not queued else messages.SUCCESS
+
+
+class PushLogColumns:
+    """How a push log entry reads, in the push log and on a batch's page."""
+
+    @admin.display(description="Product", ordering="product__product_name")
+    def product_link(self, log):
+        return format_html('{}<div class="muted">{}</div>',
+                           admin_link(log.product, log.product.product_name),
+                           log.product.supplier_sku)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, log):
+        return format_html('<span class="badge badge-{}">{}</span>', log.status,
+                           log.get_status_display())
+
+    @admin.display(description="Error or detail")
+    def outcome(self, log):
+        return wrapped_text(log.error or log.detail)
+
+
 @admin.register(PushLog)
-class PushLogAdmin(ReadOnlyAdmin):
+class PushLogAdmin(PushLogColumns, ReadOnlyAdmin):
     """The record of pushes, as written by the pushes."""
 
     list_display = [
-        "pushed_at", "customer", "product_sku", "status", "action", "step",
-        "storefront_product_id", "short_error",
+        "pushed_at", "customer", "product_link", "status_badge", "action", "step",
+        "batch_link", "storefront_product_id", "outcome",
     ]
-    list_filter = ["status", "action", "customer"]
-    list_select_related = ["customer", "product"]
+    list_filter = ["status", PushedWithinFilter, "step", "action", "customer"]
+    list_select_related = ["customer", "product", "batch"]
     date_hierarchy = "pushed_at"
-    search_fields = ["product__supplier_sku", "storefront_product_id"]
+    search_fields = ["product__supplier_sku", "product__product_name", "storefront_product_id"]
     actions = ["retry_failed"]
+    fields = [
+        "pushed_at", "customer", "product_link", "status", "action", "step", "error",
+        "detail", "batch_link", "storefront_product_id", "payload_hash",
+    ]
+    readonly_fields = fields
 
     def has_push_permission(self, request):
         return request.user.has_perm("pushes.add_pushlog")
 
-    @admin.display(description="Product", ordering="product__supplier_sku")
-    def product_sku(self, log):
-        return log.product.supplier_sku
-
-    @admin.display(description="Error")
-    def short_error(self, log):
-        return Truncator(log.error or "").chars(80)
+    @admin.display(description="Batch")
+    def batch_link(self, log):
+        if log.batch_id is None:
+            return "—"
+        return admin_link(log.batch, f"{log.batch.created_at:%Y-%m-%d %H:%M}")
 
     @admin.action(description="Retry selected failed pushes", permissions=["push"])
     def retry_failed(self, request, queryset):
-        failed = queryset.filter(status=PushLog.Status.FAILED).select_related(
-            "customer", "product"
-        )
-        queued, refused, seen = 0, [], set()
-        for log in failed:
-            if (log.customer_id, log.product_id) in seen:
-                continue
-            seen.add((log.customer_id, log.product_id))
-            try:
-                request_push(log.customer, log.product)
-            except PushRefused as exc:
-                refused.append(str(exc).rstrip("."))
-                continue
-            queued += 1
-        message = f"Queued {queued} retr{pluralize(queued, 'y,ies')}"
-        if refused:
-            reasons = "; ".join(dict.fromkeys(refused))
-            message += f"; {len(refused)} refused ({reasons})"
-        level = messages.WARNING if refused or not queued else messages.SUCCESS
-        self.message_user(request, f"{message}.", level)
+        self.message_user(request, *retry_failed_pushes(queryset))
+
+
+class BatchItemInline(PushLogColumns, ReadOnlyInline):
+    model = PushLog
+    verbose_name = "item"
+    verbose_name_plural = "Items and their outcome"
+    fields = ["product_link", "status_badge", "action", "step", "outcome", "pushed_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product").order_by(
+            "status", "product__product_name")
 
 
 @admin.register(PushBatch)
@@ -487,6 +540,24 @@ class PushBatchAdmin(ReadOnlyAdmin):
         "created_at", "completed_at", "logs",
     ]
     readonly_fields = fields
+    inlines = [BatchItemInline]
+    change_form_template = "admin/pushes/pushbatch/change_form.html"
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/retry-failed/",
+                 self.admin_site.admin_view(self.retry_failed_view),
+                 name="pushes_pushbatch_retry_failed"),
+            *super().get_urls(),
+        ]
+
+    def retry_failed_view(self, request, object_id):
+        batch = self.get_object(request, unquote(object_id))
+        if batch is None or not request.user.has_perm("pushes.add_pushlog"):
+            raise PermissionDenied
+        if request.method == "POST":
+            self.message_user(request, *retry_failed_pushes(batch.logs.all()))
+        return redirect("admin:pushes_pushbatch_change", batch.pk)
 
     @admin.display(description="Progress")
     def progress(self, batch):
