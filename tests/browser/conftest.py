@@ -116,11 +116,17 @@ def browser(chromium, live_server, admin_user):
 
 
 @pytest.fixture
-def shop(sandbox, admin_user, eager_tasks, settings):
-    """A catalog synced from the sandbox, three customers, pushes that worked and failed."""
+def synced(sandbox, admin_user, eager_tasks, settings):
+    """The demo catalog and the demo integrations, their first syncs run."""
     settings.HUB_PUBLIC_URL = "http://127.0.0.1:8000"
     load_demo_catalog(sandbox.url)
-    integrations = load_demo_integrations(admin_user, sandbox.url)
+    return load_demo_integrations(admin_user, sandbox.url)
+
+
+@pytest.fixture
+def shop(synced, sandbox, admin_user):
+    """The synced catalog, three customers, pushes that worked and failed, a batch."""
+    integrations = synced
     customers = {customer.name: customer
                  for customer in load_demo_customers(admin_user, sandbox.url)}
     storefront = customers["Demo Storefront Co."]
@@ -132,8 +138,11 @@ def shop(sandbox, admin_user, eager_tasks, settings):
     for product in products[3:5]:
         push_product(storefront.pk, product.pk)
     sandbox.fakes["ops"].set_faults(fail_mutation=None)
+    # One item of the batch is refused by the OMS (its first request answers 403).
+    sandbox.fakes["oms"].set_faults(forbid_next=1)
     batch = start_batch(customers["Demo Production Co."], [p.pk for p in products[:4]],
                         admin_user)
+    batch.refresh_from_db()
     return {
         "integrations": integrations, "customers": customers, "products": products,
         "storefront_customer": storefront, "batch": batch,

@@ -21,10 +21,14 @@ def test_the_dashboard_shows_what_needs_attention(browser, shop):
     browser.assert_fits()
     browser.screenshot("dashboard")
 
-    # The failed-push number opens the push log filtered to those pushes.
-    browser.click("#dash-failed-pushes td a.dash-number")
+    # A customer's failed-push number opens the push log filtered to those pushes.
+    row = next(r for r in browser.find_all("#dash-failed-pushes tbody tr")
+               if "Demo Storefront Co." in r.text)
+    row.find_element("css selector", "a.dash-number").click()
+    browser.wait_loaded()
     rows = browser.find_all("#result_list tbody tr")
-    assert len(rows) == PushLog.objects.filter(status="failed").count() == 2
+    assert len(rows) == PushLog.objects.filter(
+        status="failed", customer=shop["storefront_customer"]).count() == 2
     assert "Failed" in browser.text("#result_list")
     browser.assert_fits()
 
