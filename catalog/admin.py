@@ -225,11 +225,7 @@ class CategoryTreeFilter(admin.SimpleListFilter):
         category = Category.objects.filter(pk=self.value()).first()
         if category is None:
             return queryset.none()
-        return queryset.filter(
-            Q(category=category)
-            | Q(category__supplier_id=category.supplier_id,
-                category__path__startswith=category.path + CATEGORY_PATH_SEPARATOR)
-        )
+        return queryset.in_category(category)
 
 
 def tier_prices(variant):

@@ -1,7 +1,9 @@
+import json
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.forms.models import BaseInlineFormSet
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from hub.models import User
@@ -67,3 +69,42 @@ def wrapped_text(text, length=160):
         return "—"
     return format_html('<span class="wrapped" title="{}">{}</span>', text,
                        Truncator(text).chars(length))
+
+
+def key_value_table(data, empty="—"):
+    """A JSON value as staff read it: objects as labelled rows, lists of objects as tables,
+    nested as deep as they go."""
+    if data in (None, "", {}, []):
+        return empty
+    if isinstance(data, dict):
+        return format_html(
+            '<table class="kv"><tbody>{}</tbody></table>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", (
+                (str(key).replace("_", " "), key_value_table(value)) for key, value in data.items()
+            )),
+        )
+    if isinstance(data, list):
+        if all(isinstance(item, dict) for item in data):
+            columns = list(dict.fromkeys(key for item in data for key in item))
+            head = format_html_join("", "<th>{}</th>", ((c.replace("_", " "),) for c in columns))
+            rows = format_html_join("", "<tr>{}</tr>", (
+                (format_html_join("", "<td>{}</td>", (
+                    (key_value_table(item.get(column), ""),) for column in columns)),)
+                for item in data
+            ))
+            return format_html('<table class="kv"><thead><tr>{}</tr></thead><tbody>{}</tbody>'
+                               "</table>", head, rows)
+        return ", ".join(str(item) for item in data)
+    if isinstance(data, bool):
+        return "yes" if data else "no"
+    return str(data)
+
+
+def json_readable(data, empty="—"):
+    """key_value_table, with the raw JSON behind a toggle."""
+    if data in (None, "", {}, []):
+        return empty
+    return format_html(
+        '{}<details class="raw-json"><summary>Raw JSON</summary><pre>{}</pre></details>',
+        key_value_table(data), json.dumps(data, indent=2, sort_keys=True, default=str),
+    )

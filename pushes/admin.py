@@ -18,11 +18,12 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from catalog.admin import count_of
 from catalog.models import Product
-from hub.admin import ReadOnlyAdmin, ReadOnlyInline, wrapped_text
+from hub.admin import ReadOnlyAdmin, ReadOnlyInline, key_value_table, wrapped_text
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
@@ -37,7 +38,15 @@ from pushes.models import (
     PushLog,
     StorefrontProduct,
 )
-from pushes.pricing import CENT, NoMarkupRule, price_amount, price_product, select_rule
+from pushes.pricing import (
+    CENT,
+    NoMarkupRule,
+    price_amount,
+    price_product,
+    sample_item,
+    sample_product,
+    select_rule,
+)
 from pushes.services import PushRefused, request_push
 
 # Scope → the one target field a rule of that scope has.
@@ -120,15 +129,27 @@ class MarkupRuleForm(forms.ModelForm):
 
 
 class MarkupRuleInline(admin.TabularInline):
+    """The customer's rules, one compact row each; amounts, price limits and dates are on
+    the rule's own page."""
+
     model = MarkupRule
     form = MarkupRuleForm
     fields = [
-        "name", "scope", "supplier", "category", "product", "markup_pct", "markup_amount",
-        "min_margin_pct", "rounding", "priority", "is_active",
+        "name", "scope", "supplier", "category", "product", "markup_pct", "min_margin_pct",
+        "rounding", "priority", "is_active",
     ]
     raw_id_fields = ["category", "product"]
     show_change_link = True
     extra = 0
+    classes = ["markup-rules"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "supplier":
+            # A compact row: suppliers are made elsewhere, not from a customer's rules.
+            field.widget.can_add_related = field.widget.can_change_related = False
+            field.widget.can_view_related = False
+        return field
 
 
 # The fields a PrintOps storefront's options are edited with, in place of the JSON.
@@ -254,28 +275,146 @@ class CustomerForm(forms.ModelForm):
             field.choices = [*field.choices, (store["id"], store_label(store))]
 
 
+def margin_pct(cost, price):
+    return None if not price else (price - cost) / price * 100
+
+
+def rule_sample(rule):
+    """What a rule makes of a real product's tiers: cost, price and margin per tier."""
+    product = sample_product(rule)
+    item = sample_item(rule, product) if product else None
+    if item is None:
+        return None
+    tiers = [(quantities(tier), money(tier.cost), money(tier.price),
+              f"{margin_pct(tier.cost, tier.price):.1f}%") for tier in item.tiers]
+    prices = [tier.price for tier in item.tiers]
+    return {"product": product, "item": item, "tiers": tiers,
+            "same_price": len(set(prices)) < len(prices)}
+
+
+# How many of the customer's products and pushes its page lists.
+CUSTOMER_LATEST = 20
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """A customer: storefront, markup rules with what they make of real tiers, what was
+    pushed to it and how that went."""
+
     list_display = [
         "name", "is_active", "storefront_link", "storefront_type", "rule_count", "last_push",
     ]
     list_filter = ["is_active"]
     list_select_related = ["storefront"]
     search_fields = ["name"]
-    fields = ["name", "is_active", "storefront", "storefront_options", "created_at",
-              "updated_at"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["storefront_options_table", "rule_previews", "pushed_products",
+                       "push_history", "created_at", "updated_at"]
     inlines = [MarkupRuleInline]
     form = CustomerForm
+    change_form_template = "admin/pushes/customer/change_form.html"
 
-    def get_fields(self, request, obj=None):
-        # A PrintOps storefront's options are edited with STORE_FIELDS instead of the JSON.
-        fields = super().get_fields(request, obj)
+    def get_fieldsets(self, request, obj=None):
+        # A PrintOps storefront's options are edited with STORE_FIELDS; the others have
+        # no options to edit and show what is stored as labelled rows.
         data = request.POST if request.method == "POST" else None
-        if printops_storefront(data, obj) is None:
-            return fields
-        at = fields.index("storefront_options")
-        return [*fields[:at], *STORE_FIELDS, *fields[at + 1:]]
+        if printops_storefront(data, obj) is not None:
+            options = STORE_FIELDS
+        else:
+            options = ["storefront_options_table"] if obj is not None else []
+        fieldsets = [
+            (None, {"fields": ["name", "is_active", "storefront", *options]}),
+            # The order desk's webhook URL and secret (write-only) join here when orders
+            # land in the hub.
+        ]
+        if obj is not None:
+            fieldsets += [
+                ("What the rules make of real tiers", {"fields": ["rule_previews"]}),
+                ("Products pushed to this customer", {"fields": ["pushed_products"]}),
+                ("Push history", {"fields": ["push_history"]}),
+                ("Record", {"fields": ["created_at", "updated_at"]}),
+            ]
+        return fieldsets
+
+    @admin.display(description="Storefront options")
+    def storefront_options_table(self, customer):
+        return key_value_table(customer.storefront_options, empty="None for this storefront.")
+
+    @admin.display(description="Per rule, a product it reaches")
+    def rule_previews(self, customer):
+        rows = []
+        for rule in customer.markup_rules.select_related("supplier", "category", "product"):
+            sample = rule_sample(rule)
+            if sample is None:
+                rows.append(format_html(
+                    "<tr><td>{}</td><td colspan=2 class='muted'>No product with a cost in "
+                    "its scope yet.</td></tr>", admin_link(rule)))
+                continue
+            tiers = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                     sample["tiers"])
+            warning = mark_safe(
+                '<p class="warning-text">Two tiers sell at one price: the larger quantity '
+                "gets no discount.</p>") if sample["same_price"] else ""
+            rows.append(format_html(
+                "<tr><td>{}</td><td>{}<div class='muted'>{} {}</div></td><td>"
+                "<table class='kv'><thead><tr><th>Quantity</th><th>Cost</th><th>Price</th>"
+                "<th>Margin</th></tr></thead><tbody>{}</tbody></table>{}</td></tr>",
+                admin_link(rule), admin_link(sample["product"], sample["product"].product_name),
+                sample["product"].supplier_sku, sample["item"].title, tiers, warning))
+        if not rows:
+            return "No markup rule yet: nothing is pushed to this customer."
+        return format_html(
+            "<table class='rule-previews'><thead><tr><th>Rule</th><th>Sample product</th>"
+            "<th>Tiers</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "{}", ((row,) for row in rows)))
+
+    @admin.display(description="Latest pushed products")
+    def pushed_products(self, customer):
+        entries = list(customer.storefront_products.select_related("product").order_by(
+            "-last_pushed_at")[:CUSTOMER_LATEST])
+        if not entries:
+            return "Nothing pushed yet."
+        last_log = PushLog.objects.filter(customer=customer, product=OuterRef("product")).order_by(
+            "-pushed_at", "-id").values("pk")[:1]
+        log_ids = dict(customer.storefront_products.filter(
+            pk__in=[entry.pk for entry in entries]).annotate(
+            last_log=Subquery(last_log)).values_list("pk", "last_log"))
+        logs = PushLog.objects.in_bulk([pk for pk in log_ids.values() if pk])
+        rows = []
+        for entry in entries:
+            log = logs.get(log_ids.get(entry.pk))
+            rows.append((
+                admin_link(entry.product, entry.product.product_name), entry.product.supplier_sku,
+                entry.storefront_product_id or "—",
+                log.status if log else "", log.get_action_display() if log else "—",
+                log.pushed_at.strftime("%Y-%m-%d %H:%M") if log else "",
+                wrapped_text(log.error if log else ""),
+            ))
+        url = reverse("admin:pushes_storefrontproduct_changelist")
+        return format_html(
+            "<table class='pushed-products'><thead><tr><th>Product</th><th>SKU</th>"
+            "<th>Storefront id</th><th>Last push</th><th>When</th><th>Error</th></tr></thead>"
+            "<tbody>{}</tbody></table><p><a href='{}?customer__id__exact={}'>All of them</a></p>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td><span class='badge "
+                             "badge-{}'>{}</span></td><td>{}</td><td>{}</td></tr>", rows),
+            url, customer.pk)
+
+    @admin.display(description="Latest pushes")
+    def push_history(self, customer):
+        logs = list(customer.push_logs.select_related("product")[:CUSTOMER_LATEST])
+        if not logs:
+            return "No push yet."
+        url = reverse("admin:pushes_pushlog_changelist")
+        return format_html(
+            "<table class='push-history'><thead><tr><th>When</th><th>Product</th><th>Result</th>"
+            "<th>Step</th><th>Error or detail</th></tr></thead><tbody>{}</tbody></table>"
+            "<p><a href='{}?customer__id__exact={}'>The whole history</a></p>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td><span class='badge badge-{}'>{}"
+                             "</span></td><td>{}</td><td>{}</td></tr>", (
+                (admin_link(log, log.pushed_at.strftime("%Y-%m-%d %H:%M")),
+                 log.product.product_name, log.status, log.get_action_display(),
+                 log.step or "", wrapped_text(log.error or log.detail))
+                for log in logs)),
+            url, customer.pk)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(

@@ -138,3 +138,35 @@ def test_progress_follows_a_running_sync_and_the_page_refreshes_when_it_ends(
     SyncRun.objects.filter(pk=run_id).update(status="completed")
     WebDriverWait(browser.driver, 10).until(
         lambda _: browser.text(".sync-progress") == "Completed")
+
+
+def test_the_customer_page_shows_rules_at_work_its_products_and_its_pushes(browser, shop):
+    customer = shop["storefront_customer"]
+    # A second rule whose rounding sells two tiers at one price.
+    customer.markup_rules.create(name="Tees flat", scope="category",
+                                 category=shop["products"][0].category, markup_pct=40,
+                                 rounding="nearest_dollar")
+    browser.open(f"/admin/pushes/customer/{customer.pk}/change/")
+
+    previews = browser.text(".rule-previews")
+    assert "Everything +40%, at least 30% margin" in previews
+    assert "1–11" in previews and "4.58" not in previews  # the tee costs 3.20
+    assert "%" in previews                               # margin per tier
+    assert "Two tiers sell at one price" in previews      # 4.48 and 4.12 both round to 4
+    assert "Essential Cotton Tee" in browser.text(".pushed-products")
+    history = browser.text(".push-history")
+    assert "Failed" in history and "OPS answered the API with 500" in history
+    assert not browser.find_all("textarea[name=storefront_options]")
+    browser.assert_fits()
+    # The rules' table fits its box: no scrolling inside the page either.
+    assert browser.driver.execute_script(
+        "const box = document.querySelector('fieldset.markup-rules');"
+        "return box.querySelector('table').getBoundingClientRect().right"
+        " <= box.getBoundingClientRect().right + 1")
+    browser.screenshot("customer")
+
+    browser.find("#id_name").clear()
+    browser.find("#id_name").send_keys("Demo Storefront Company")
+    browser.click("input[name=_continue]")
+    customer.refresh_from_db()
+    assert customer.name == "Demo Storefront Company"
