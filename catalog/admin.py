@@ -311,8 +311,8 @@ class ProductAdmin(admin.ModelAdmin):
     raw_id_fields = ["category"]
     # What the hub and the storefronts own is shown, never edited here.
     readonly_fields = [
-        "published_to", "category_name", "ops_product_id", "content_hash", "last_synced",
-        "created_at", "updated_at",
+        "picture", "published_to", "category_name", "ops_product_id", "content_hash",
+        "last_synced", "created_at", "updated_at",
     ]
     actions = ["archive_products", "restore_products", "push_to_customer"]
     formfield_overrides = URL_FIELDS
@@ -332,13 +332,16 @@ class ProductAdmin(admin.ModelAdmin):
         )
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+        hub_owned = [f for f in self.readonly_fields if f not in ("published_to", "picture")]
+        fields = [f for f in super().get_fieldsets(request, obj)[0][1]["fields"]
+                  if f not in self.readonly_fields]
         if obj is None:
-            return [(name, {**options, "fields": [f for f in options["fields"]
-                                                    if f != "published_to"]})
-                    for name, options in fieldsets]
-        fields = [f for f in fieldsets[0][1]["fields"] if f != "published_to"]
-        return [(None, {"fields": fields}), ("Published to", {"fields": ["published_to"]})]
+            return [(None, {"fields": fields})]
+        return [
+            (None, {"fields": ["picture", *fields]}),
+            ("Published to", {"fields": ["published_to"]}),
+            ("Kept by the hub", {"fields": hub_owned}),
+        ]
 
     def get_urls(self):
         return [
@@ -398,6 +401,14 @@ class ProductAdmin(admin.ModelAdmin):
             '<table class="published-to"><thead><tr><th>Customer</th><th>Storefront id</th>'
             "<th>Last push</th><th>State</th><th></th></tr></thead><tbody>{}</tbody></table>",
             body)
+
+    @admin.display(description="Picture")
+    def picture(self, product):
+        image = product.images.order_by("sort_order", "created_at").first()
+        url = image.url if image else product.image_url
+        if not url:
+            return "None yet"
+        return format_html('<img class="picture" src="{}" alt="">', url)
 
     @admin.display(description="")
     def thumbnail(self, product):

@@ -11,6 +11,8 @@ class HubAdminSite(admin.AdminSite):
     site_title = "Hub"
     index_title = "What needs attention now"
     index_template = "admin/dashboard.html"
+    # Tables get the whole width; the app list is on the home page and in the breadcrumbs.
+    enable_nav_sidebar = False
 
     def index(self, request, extra_context=None):
         from hub.dashboard import dashboard

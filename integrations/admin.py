@@ -5,6 +5,7 @@ page is shown, and leaving one empty on a change keeps what is stored. The acces
 is never shown. Every list page reads its rows in a constant number of queries.
 """
 
+import re
 from datetime import timedelta
 
 from django import forms
@@ -15,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,11 +27,13 @@ from catalog.admin import count_of
 from hub.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
+    json_readable,
     latest_formset,
     readable_duration,
     wrapped_text,
 )
 from hub.queue import enqueue
+from integrations.api.serializers import MAX_PRODUCT_CODES, ProductImportSerializer
 from integrations.models import (
     INTEGRATION_MODELS,
     ImportTask,
@@ -55,7 +59,7 @@ LATEST_RUNS = 20
 SYNC_STATE_FIELDS = [
     "sync_status", "live_progress", "last_sync_at", "last_successful_sync_at",
     "total_products_synced", "total_products_updated", "total_products_skipped",
-    "last_sync_stats", "last_error_message",
+    "sync_stats", "last_error_message",
 ]
 
 
@@ -223,6 +227,28 @@ class OVSIntegrationForm(SyncScheduleForm, WriteOnlySecretsForm):
 class ImportTaskColumns:
     """How an import task's progress reads, on the integration page and its own."""
 
+    @admin.display(description="Status", ordering="status")
+    def outcome(self, task):
+        """The status, and what did not go well: "Success: 2 of 5 codes not found"."""
+        summary = (task.result_data or {}).get("summary", {})
+        total = sum(summary.values())
+        missed = [f"{summary[key]} of {total} code{pluralize(total)} {words}"
+                  for key, words in (("not_found", "not found"), ("failed", "failed"))
+                  if summary.get(key)]
+        text = task.get_status_display().capitalize()
+        if missed:
+            text = f"{text}: {', '.join(missed)}"
+        level = "error" if task.status == ImportTask.Status.FAILURE else (
+            "out-of-date" if missed else task.status)
+        return format_html('<span class="badge badge-{}">{}</span>', level, text)
+
+    @admin.display(description="Per code")
+    def outcomes(self, task):
+        products = (task.result_data or {}).get("products", {})
+        rows = [{"code": code, "outcome": outcome.get("status", ""),
+                 "reason": outcome.get("reason", "")} for code, outcome in products.items()]
+        return json_readable(rows, empty="Nothing yet.") if rows else "Nothing yet."
+
     @admin.display(description="Progress")
     def progress(self, task):
         return f"{task.progress}%"
@@ -241,12 +267,11 @@ class ImportTaskInline(ImportTaskColumns, ReadOnlyInline):
     formset = latest_formset(LATEST_IMPORTS)
     verbose_name_plural = f"Latest imports (the last {LATEST_IMPORTS}, newest first)"
     fields = [
-        "status", "progress", "items", "product_codes_count", "error_message",
+        "outcome", "progress", "items", "product_codes_count", "error_message",
         "created_at", "completed_at",
     ]
     readonly_fields = fields
     show_change_link = True
-    extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-created_at", "-id").defer("result_data")
@@ -276,6 +301,19 @@ class SyncRunInline(ReadOnlyInline):
         return wrapped_text(run.error_message)
 
 
+class ImportByCodesForm(forms.Form):
+    product_codes = forms.CharField(
+        label="Product codes", widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        help_text=f"One per line (or separated by commas or spaces); at most "
+                  f"{MAX_PRODUCT_CODES}.",
+    )
+    is_filler = forms.BooleanField(label="Import as filler products", required=False)
+
+    def codes(self):
+        return [code for code in re.split(r"[\s,]+", self.cleaned_data["product_codes"])
+                if code]
+
+
 class SourceIntegrationAdmin(admin.ModelAdmin):
     """What every source's page has: its schedule, sync buttons, live progress, run history.
 
@@ -302,6 +340,8 @@ class SourceIntegrationAdmin(admin.ModelAdmin):
                  name=f"{prefix}_sync"),
             path("<path:object_id>/sync-progress/",
                  self.admin_site.admin_view(self.progress_view), name=f"{prefix}_progress"),
+            path("<path:object_id>/import/", self.admin_site.admin_view(self.import_view),
+                 name=f"{prefix}_import"),
             *super().get_urls(),
         ]
 
@@ -338,6 +378,10 @@ class SourceIntegrationAdmin(admin.ModelAdmin):
     def progress(self, integration):
         return f"{integration.sync_progress}%"
 
+    @admin.display(description="Last sync stats")
+    def sync_stats(self, integration):
+        return json_readable(integration.last_sync_stats)
+
     @admin.display(description="Progress")
     def live_progress(self, integration):
         opts = self.model._meta
@@ -373,6 +417,32 @@ class SourceIntegrationAdmin(admin.ModelAdmin):
             self.queue_syncs(request, self.model.objects.filter(pk=integration.pk), full=full)
         opts = self.model._meta
         return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", integration.pk)
+
+    def import_view(self, request, object_id):
+        """Start an import by codes: the API's own validation, the task's page after."""
+        integration = self.get_object(request, unquote(object_id))
+        if integration is None or not self.has_change_permission(request, integration):
+            raise PermissionDenied
+        form = ImportByCodesForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = ProductImportSerializer(
+                data={"product_codes": form.codes(), "is_filler": form.cleaned_data["is_filler"]},
+                context={"request": request, "integration": integration},
+            )
+            if data.is_valid():
+                task = data.save()
+                self.message_user(request, f"Queued an import of {len(task.product_codes)} "
+                                           f"code{pluralize(len(task.product_codes))}.")
+                return redirect("admin:integrations_importtask_change", task.pk)
+            for errors in data.errors.values():
+                flat = errors.values() if isinstance(errors, dict) else [errors]
+                for messages_ in flat:
+                    form.add_error("product_codes", [str(m) for m in messages_])
+        return TemplateResponse(request, "admin/integrations/import_products.html", {
+            **self.admin_site.each_context(request),
+            "title": f"Import products into {integration.name}",
+            "opts": self.model._meta, "integration": integration, "form": form,
+        })
 
     def progress_view(self, request, object_id):
         integration = self.get_object(request, unquote(object_id))
@@ -656,8 +726,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "integration", "event_type", "store_id"]
     list_filter = ["integration", "event_type", "store_id"]
     list_select_related = ["integration"]
-    fields = ["integration_link", "event_type", "store_id", "received_at", "payload"]
+    fields = ["integration_link", "event_type", "store_id", "received_at", "payload_table"]
     readonly_fields = fields
+
+    @admin.display(description="Payload")
+    def payload_table(self, event):
+        return json_readable(event.payload)
 
 
     @admin.display(description="Integration")
@@ -680,17 +754,21 @@ class ImportTaskAdmin(ImportTaskColumns, ReadOnlyAdmin):
     """Imports as the workers record them: they can be read, never edited."""
 
     list_display = [
-        "created_at", "integration", "owner", "status", "progress", "items", "completed_at",
+        "created_at", "integration", "owner", "outcome", "progress", "items", "completed_at",
     ]
     list_filter = ["status", "integration"]
     list_select_related = ["integration", "owner"]
     fields = [
-        "integration_link", "owner", "status", "is_filler", "progress", "items",
-        "product_codes_count", "product_codes", "result_data", "error_message",
+        "integration_link", "owner", "outcome", "is_filler", "progress", "items",
+        "product_codes_count", "codes", "outcomes", "error_message",
         "created_at", "started_at", "completed_at", "updated_at",
     ]
     readonly_fields = fields
 
+
+    @admin.display(description="Product codes")
+    def codes(self, task):
+        return ", ".join(task.product_codes)
 
     @admin.display(description="Integration")
     def integration_link(self, task):

@@ -609,10 +609,10 @@ class PushLogColumns:
                            admin_link(log.product, log.product.product_name),
                            log.product.supplier_sku)
 
-    @admin.display(description="Status", ordering="status")
+    @admin.display(description="Result", ordering="status")
     def status_badge(self, log):
         return format_html('<span class="badge badge-{}">{}</span>', log.status,
-                           log.get_status_display())
+                           log.get_action_display())
 
     @admin.display(description="Error or detail")
     def outcome(self, log):
@@ -624,8 +624,8 @@ class PushLogAdmin(PushLogColumns, ReadOnlyAdmin):
     """The record of pushes, as written by the pushes."""
 
     list_display = [
-        "pushed_at", "customer", "product_link", "status_badge", "action", "step",
-        "batch_link", "storefront_product_id", "outcome",
+        "pushed_at", "customer", "product_link", "status_badge", "step", "batch_link",
+        "outcome",
     ]
     list_filter = ["status", PushedWithinFilter, "step", "action", "customer"]
     list_select_related = ["customer", "product", "batch"]
@@ -656,7 +656,7 @@ class BatchItemInline(PushLogColumns, ReadOnlyInline):
     model = PushLog
     verbose_name = "item"
     verbose_name_plural = "Items and their outcome"
-    fields = ["product_link", "status_badge", "action", "step", "outcome", "pushed_at"]
+    fields = ["product_link", "status_badge", "step", "outcome", "pushed_at"]
     readonly_fields = fields
 
     def get_queryset(self, request):

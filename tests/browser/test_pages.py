@@ -101,6 +101,17 @@ def test_integration_pages_sync_and_show_their_runs_and_schedules(browser, synce
     assert "Queued 1 sync." in browser.text(".messagelist")
     assert SyncRun.objects.filter(integration=ovs).count() == 2
     assert len(browser.find_all("#sync_runs-group tr.has_original")) == 2
+    assert "created" in browser.text(".field-sync_stats") and "Raw JSON" in browser.text(
+        ".field-sync_stats")
+
+    # An import by codes, started here; the codes it did not find are named.
+    browser.click("#import-products")
+    browser.find("#id_product_codes").send_keys("OVS-00001\nNOPE-1")
+    browser.click("#start-import")
+    assert "1 of 2 codes not found" in browser.text(".field-outcome")
+    outcomes = browser.text(".field-outcomes")
+    assert "NOPE-1" in outcomes and "not_found" in outcomes and "OVS-00001" in outcomes
+    browser.assert_fits()
 
     # PrintOps: its schedule is on its page too, and a full sync runs from there.
     printops = synced[1]

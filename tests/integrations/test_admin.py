@@ -4,7 +4,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from integrations.models import ImportTask, Integration, Organization, OVSIntegration, SyncStatus
+from integrations.models import (
+    ImportTask,
+    Integration,
+    Organization,
+    OVSIntegration,
+    SyncStatus,
+    WebhookEvent,
+)
 from integrations.services import create_integration
 
 pytestmark = pytest.mark.django_db
@@ -363,3 +370,23 @@ def test_an_import_can_be_read_but_not_added_changed_or_deleted(admin_client):
     delete_url = reverse("admin:integrations_importtask_delete", args=[task.pk])
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert ImportTask.objects.get().status == ImportTask.Status.PENDING
+
+
+def test_webhook_payloads_and_sync_stats_read_as_tables_with_the_raw_json_behind_a_toggle(
+    admin_client,
+):
+    integration = make_integration()
+    Integration.objects.filter(pk=integration.pk).update(
+        sync_status="completed", last_sync_stats={"created": 12, "failed": 1})
+    event = WebhookEvent.objects.create(
+        integration=integration, event_type="order_shipment",
+        payload={"order_id": 77, "tracking": [{"carrier": "UPS", "number": "1Z9"}]})
+
+    page = admin_client.get(change_url(integration)).content.decode()
+    assert "<th>created</th><td>12</td>" in page and "Raw JSON" in page
+
+    page = admin_client.get(
+        reverse("admin:integrations_webhookevent_change", args=[event.pk])).content.decode()
+    assert "<th>order id</th><td>77</td>" in page
+    assert "<th>carrier</th>" in page and "<td>UPS</td>" in page
+    assert "<summary>Raw JSON</summary>" in page
