@@ -7,6 +7,11 @@ class HubConfig(AppConfig):
     verbose_name = "Hub"
     default = True
 
+    def ready(self):
+        from hub import logs
+
+        logs.install()
+
 
 class HubAdminConfig(admin_apps.AdminConfig):
     """The admin, with the hub's site (its home page is the dashboard)."""

@@ -26,7 +26,7 @@ def hub_env(var_dir):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
     env.update(HUB_VAR_DIR=str(var_dir), HUB_ENV_FILE="/dev/null",
-               SECRET_KEY="run-hub-test", OUTBOUND_ALLOWED_HOSTS="127.0.0.1")
+               SECRET_KEY="run-hub-test")
     return env
 
 

@@ -16,12 +16,9 @@ import subprocess
 import sys
 import time
 
-import requests
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-
-from hub.outbound import guarded_session
 
 # How long the children get to stop after SIGTERM before they are killed.
 STOP_SECONDS = 10
@@ -117,9 +114,14 @@ class Command(BaseCommand):
         if not os.environ.get("HUB_PUBLIC_URL"):
             # Webhooks registered by the demo must point at this hub's port.
             os.environ["HUB_PUBLIC_URL"] = settings.HUB_PUBLIC_URL = base
+        # The hub's outbound requests may reach the sandbox on whichever port it runs.
+        allowed = [*(settings.OUTBOUND_ALLOWED_HOSTS or []), f"{host}:{sandbox_port}"]
+        settings.OUTBOUND_ALLOWED_HOSTS = allowed
+        os.environ["OUTBOUND_ALLOWED_HOSTS"] = ",".join(allowed)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         sandbox_url = f"http://{host}:{sandbox_port}"
+        self.allow_outbound(f"{host}:{sandbox_port}")
         python = sys.executable
         bin_dir = os.path.dirname(python)
         processes = {
@@ -136,10 +138,10 @@ class Command(BaseCommand):
             running[name] = subprocess.Popen(
                 cmd, cwd=settings.BASE_DIR, preexec_fn=own_process_group
             )
-        self.wait_for(f"{sandbox_url}/", running)
+        self.wait_for(host, sandbox_port, running)
         if not no_demo:
             call_command("load_demo", sandbox_url=sandbox_url, stdout=self.stdout)
-        self.wait_for(f"{base}/api/health", running)
+        self.wait_for(host, port, running)
         self.stdout.write(self.style.SUCCESS(
             "\nThe hub is running:\n"
             f"  admin         {base}/admin/\n"
@@ -158,19 +160,27 @@ class Command(BaseCommand):
                 self.failed = f"{name} stopped (exit {process.returncode}); stopping the hub."
                 raise KeyboardInterrupt
 
+    def allow_outbound(self, host_port):
+        """Let this process and its children reach the sandbox (that port only), whatever
+        an older var/hub.env allows."""
+        allowed = list(settings.OUTBOUND_ALLOWED_HOSTS)
+        if host_port not in allowed:
+            allowed.append(host_port)
+        settings.OUTBOUND_ALLOWED_HOSTS = allowed
+        os.environ["OUTBOUND_ALLOWED_HOSTS"] = ",".join(allowed)
+
     def interrupt(self, signum, frame):
         raise KeyboardInterrupt
 
-    def wait_for(self, url, running, seconds=60):
-        """Wait until url answers; stop when a child dies meanwhile."""
-        session = guarded_session(retries=0)
+    def wait_for(self, host, port, running, seconds=60):
+        """Wait until our child listens on host:port; stop when a child dies meanwhile."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.check_children(running)
             try:
-                session.get(url, timeout=1)
+                socket.create_connection((host, port), timeout=1).close()
                 return
-            except requests.RequestException:
+            except OSError:
                 time.sleep(0.3)
-        self.failed = f"Nothing answered at {url} within {seconds} s; stopping the hub."
+        self.failed = f"Nothing listened on {host}:{port} within {seconds} s; stopping the hub."
         raise KeyboardInterrupt
