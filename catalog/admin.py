@@ -4,11 +4,16 @@ Every list page reads its rows in a constant number of queries: counts are subqu
 annotated in get_queryset and the foreign keys shown are joined with list_select_related.
 """
 
+import uuid
+from pathlib import Path
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Count, DecimalField, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -17,6 +22,7 @@ from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import get_valid_filename
 
 from catalog.models import (
     CATEGORY_PATH_SEPARATOR,
@@ -112,13 +118,47 @@ class PrintSizeForm(ProductKeyForm):
 
 
 class ProductImageForm(ProductKeyForm):
+    """An image by its URL, or art uploaded here: stored under the media root and served
+    at the hub's public URL, which becomes the image's URL (PrintOps fetches it there)."""
+
     key_field = "source_url"
     key_name = "image from"
     # An existing image keeps its source_url whatever is edited: only new ones can clash.
     key_inputs = ()
 
+    art_file = forms.ImageField(
+        label="Upload art", required=False,
+        help_text="An image file; its URL is filled in for you.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "url" in self.fields:
+            self.fields["url"].required = False
+
     def key(self, data):
         return data.get("supplier_image_url") or data.get("url")
+
+    def clean(self):
+        upload = self.cleaned_data.get("art_file")
+        if upload:
+            # A name of its own: an upload never replaces another one.
+            self.art_name = f"art/{uuid.uuid4().hex}/{get_valid_filename(Path(upload.name).name)}"
+            self.cleaned_data["url"] = art_url(self.art_name)
+        elif not self.cleaned_data.get("url") and "url" not in self.errors:
+            self.add_error("url", "Give the image's URL, or upload a file.")
+        return super().clean()
+
+    def save(self, commit=True):
+        upload = self.cleaned_data.get("art_file")
+        if upload:
+            default_storage.save(self.art_name, upload)
+        return super().save(commit)
+
+
+def art_url(name):
+    """Where an uploaded file is fetched from, by the hub's public URL."""
+    return f"{settings.HUB_PUBLIC_URL.rstrip('/')}/{settings.MEDIA_URL.strip('/')}/{name}"
 
 
 # -- suppliers and categories ----------------------------------------------------------
@@ -260,7 +300,7 @@ class VariantInline(admin.TabularInline):
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
     form = ProductImageForm
-    fields = ["picture", "url", "color", "image_type", "sort_order"]
+    fields = ["picture", "url", "art_file", "color", "image_type", "sort_order"]
     readonly_fields = ["picture"]
     extra = 0
     formfield_overrides = URL_FIELDS

@@ -1,6 +1,7 @@
 """The pages staff live in: they load, show their data, fit 1440 px, and their actions work."""
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 from integrations.models import Integration, OVSIntegration, SyncRun
@@ -147,8 +148,11 @@ def test_progress_follows_a_running_sync_and_the_page_refreshes_when_it_ends(
 
     Integration.objects.filter(pk=ovs.pk).update(sync_status="completed")
     SyncRun.objects.filter(pk=run_id).update(status="completed")
-    WebDriverWait(browser.driver, 10).until(
+    # The page reloads by itself: elements read while it does are gone, and read again.
+    WebDriverWait(browser.driver, 10, ignored_exceptions=[
+        StaleElementReferenceException, NoSuchElementException]).until(
         lambda _: browser.text(".sync-progress") == "Completed")
+    assert "Completed" in browser.text("#sync_runs-group")
 
 
 def test_the_customer_page_shows_rules_at_work_its_products_and_its_pushes(browser, shop):
