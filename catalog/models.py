@@ -143,6 +143,8 @@ class Product(TimeStamped):
     description = models.TextField(null=True, blank=True)
     product_type = models.CharField(max_length=16, choices=ProductType.choices)
     image_url = models.URLField(max_length=2000, null=True, blank=True)
+    # The OnPrintShop product id of the latest push to an OnPrintShop storefront; other
+    # storefronts' ids are on their own records (pushes.StorefrontProduct).
     ops_product_id = models.CharField(max_length=64, null=True, blank=True)
     external_catalogue = models.CharField(max_length=255, null=True, blank=True)
     is_filler = models.BooleanField(default=False)
