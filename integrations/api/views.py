@@ -39,6 +39,7 @@ from integrations.api.serializers import (
     IntegrationSerializer,
     MessageSerializer,
     ProductImportSerializer,
+    SyncProgressSerializer,
     SyncStatusSerializer,
     SyncTriggerSerializer,
     typed_data,
@@ -76,15 +77,15 @@ class IntegrationInUse(APIException):
     default_detail = "The integration is a customer's storefront; give its customers another first"
 
 
-def require_source(integration):
-    """Only a source has products to import: a storefront's id is 422."""
+def require_source(integration, lacking="they have no products to import"):
+    """Only a source has products to import and syncs: a storefront's id is 422."""
     try:
         integration.typed().source()
     except NotImplementedError:
         raise invalid(
             "path", "integration_id",
             f"{integration.get_integration_type_display()} integrations are storefronts, "
-            "not sources: they have no products to import",
+            f"not sources: {lacking}",
             "not_a_source",
         ) from None
 
@@ -246,6 +247,19 @@ class IntegrationSyncStatus(TypedIntegrationView, APIView):
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
         return Response(SyncStatusSerializer(self.get_integration(integration_id)).data)
+
+
+class IntegrationSyncProgress(APIView):
+    """Live progress of the running sync (or of the last one): processed, total, percent,
+    the run's id, when it started and when it last reported."""
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
+                   responses={200: SyncProgressSerializer,
+                              422: OpenApiResponse(description="A storefront: it does not sync")})
+    def get(self, request, integration_id):
+        integration = accessible_integration(request, integration_id)
+        require_source(integration, "they do not sync")
+        return Response(SyncProgressSerializer(integration).data)
 
 
 # -- product imports -------------------------------------------------------------------
