@@ -200,3 +200,13 @@ def test_an_oms_push_leaves_the_catalogs_ops_product_id_and_the_historys_alone(
     assert (entry["status"], entry["action"], entry["ops_product_id"]) == (
         "pushed", "created", None
     )
+
+
+def test_each_oms_variant_is_created_with_the_hubs_variant_id_as_its_uuid(
+    sandbox, customer, product
+):
+    push(customer, product)
+
+    assert sorted(variant["uuid"] for variant in stored(sandbox)["variants"]) == sorted(
+        str(pk) for pk in product.variants.values_list("pk", flat=True)
+    )
