@@ -10,6 +10,9 @@ Options: `client_id`, `client_secret`, `token_ttl` (seconds), `rate_limit` and
 `rate_window` (requests per rolling window in seconds), `clock` (a callable returning
 seconds, for tests that move time). Unknown options are ignored.
 
+The GraphQL schema is the spec's subset and nothing more: an input field it does not list
+(such as a `delete` on `setProductPrice`, which OPS does not document) is a GraphQL error.
+
 Extra fault switches:
 - `result_false_next`: the next N mutation items answer `result: false` and store nothing.
 - `graphql_error_next`: the next N GraphQL requests answer 200 with only `errors`.
@@ -92,6 +95,7 @@ type ProductPrice {
   price: Float
   vendor_price: Float
   user_type_id: String
+  visible: Int
 }
 
 type ProductImage {
@@ -150,7 +154,6 @@ input ProductPriceInput {
   vendor_price: Float
   user_type_id: String
   visible: Int
-  delete: Int
 }
 
 input ImageGalleryInput {
@@ -459,11 +462,6 @@ class OPSFake(Fake):
         price_id = item.get("product_price_id")
         if price_id and price_id not in prices:
             return failed(f"Price {price_id} not found", price_id)
-        if item.get("delete") == 1:
-            if not price_id:
-                return failed("product_price_id is required to delete a price")
-            del prices[price_id]
-            return succeeded(price_id, "Price deleted")
         products_id = item.get("products_id") or (price_id and prices[price_id]["products_id"])
         if not products_id:
             return failed("products_id is required")
@@ -477,9 +475,7 @@ class OPSFake(Fake):
         if not item.get("user_type_id"):
             # OPS accepts such a price and reports success, but never stores it.
             return succeeded(price_id, "Price saved")
-        fields = {
-            key: value for key, value in item.items() if key not in ("product_price_id", "delete")
-        }
+        fields = {key: value for key, value in item.items() if key != "product_price_id"}
         if price_id in prices:
             prices[price_id].update(fields)
             return succeeded(price_id, "Price updated")

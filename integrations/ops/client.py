@@ -52,6 +52,7 @@ MUTATIONS = {
     SET_SIZE: ("ProductSizeInput", "size_id"),
     SET_PRICE: ("ProductPriceInput", "product_price_id"),
 }
+# setProductSize documents `delete`; setProductPrice does not (its rows are hidden).
 DELETE_FIELD = "delete"
 
 RESULT_FIELDS = "id index result message"
@@ -126,8 +127,10 @@ def price_input(price_id, products_id, *, size_id, qty, qty_to, price, vendor_pr
             "user_type_id": USER_TYPE_ID, "visible": 1}
 
 
-def price_deletion(price_id, products_id):
-    return {"product_price_id": price_id, "products_id": products_id, DELETE_FIELD: 1}
+def price_hiding(price_id, products_id):
+    """A price row no longer sold, hidden: setProductPrice documents no `delete`."""
+    return {"product_price_id": price_id, "products_id": products_id,
+            "user_type_id": USER_TYPE_ID, "visible": 0}
 
 
 def image_input(*, url, title, sort_order):

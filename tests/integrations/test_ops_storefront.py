@@ -264,13 +264,14 @@ def test_a_removed_item_loses_its_size_and_prices(integration, sandbox):
     assert [size["size_title"] for size in state["sizes"]] == ["Natural / M"]
     assert state["counts"]["prices"] == 2
     assert {price["size_id"] for price in state["prices"]} == {int(first.refs["sizes"]["NAT-M"])}
+    assert {price["visible"] for price in state["prices"]} == {1}
     assert second.refs == {
         "sizes": {"NAT-M": first.refs["sizes"]["NAT-M"]},
         "prices": {"NAT-M": first.refs["prices"]["NAT-M"]},
     }
 
 
-def test_a_removed_tier_loses_its_price_row(integration, sandbox):
+def test_a_removed_tier_has_its_price_row_hidden_not_deleted(integration, sandbox):
     first = push(integration, tee())
     fewer = tee()
     for item in fewer.items:
@@ -278,10 +279,32 @@ def test_a_removed_tier_loses_its_price_row(integration, sandbox):
 
     second = push(integration, fewer, state_after(first))
 
+    # The fake refuses setProductPrice's undocumented `delete`: the row is hidden.
     state = stored(sandbox)
-    assert sorted(price["qty"] for price in state["prices"]) == [1, 1]
+    assert sorted((price["qty"], price["visible"]) for price in state["prices"]) == [
+        (1, 1), (1, 1), (12, 0), (12, 0)
+    ]
     assert second.refs["prices"] == {
         key: {"1": rows["1"]} for key, rows in first.refs["prices"].items()
+    }
+
+
+def test_a_new_tier_reuses_the_row_of_a_removed_one(integration, sandbox):
+    first = push(integration, tee())
+    moved = tee()
+    for item in moved.items:
+        item.tiers[1].quantity_min = 24
+        item.tiers[0].quantity_max = 23
+
+    second = push(integration, moved, state_after(first))
+
+    state = stored(sandbox)
+    assert state["counts"]["prices"] == 4
+    assert sorted((price["qty"], price["visible"]) for price in state["prices"]) == [
+        (1, 1), (1, 1), (24, 1), (24, 1)
+    ]
+    assert second.refs["prices"] == {
+        key: {"1": rows["1"], "24": rows["12"]} for key, rows in first.refs["prices"].items()
     }
 
 

@@ -370,16 +370,23 @@ def test_deleting_a_size_removes_it_and_its_prices(fake, mutate):
     assert [row["size_id"] for row in fake.state["prices"].values()] == [kept]
 
 
-def test_deleting_a_price_removes_only_that_price(fake, mutate):
+def test_a_price_has_no_delete_and_is_hidden_with_visible_0(fake, mutate, graphql):
     products_id = create_product(mutate)
     [first, second] = mutate(SET_PRICE, {"inputs": [
         {"products_id": products_id, "qty": 1, "price": 5.0, "user_type_id": "1"},
         {"products_id": products_id, "qty": 10, "price": 4.0, "user_type_id": "1"},
     ]})
 
-    mutate(SET_PRICE, {"inputs": [{"product_price_id": first["id"], "delete": 1}]})
+    refused = graphql(SET_PRICE, {"inputs": [{"product_price_id": first["id"], "delete": 1}]})
+    [hidden] = mutate(SET_PRICE, {"inputs": [
+        {"product_price_id": first["id"], "user_type_id": "1", "visible": 0}
+    ]})
 
-    assert list(fake.state["prices"]) == [second["id"]]
+    assert "delete" in refused["errors"][0]["message"]
+    assert hidden["result"] is True
+    assert {row["product_price_id"]: row["visible"] for row in fake.state["prices"].values()} == {
+        first["id"]: 0, second["id"]: 1
+    }
 
 
 def test_a_new_gallery_replaces_the_old_one(fake, mutate):
