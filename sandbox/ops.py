@@ -1,7 +1,8 @@
 """A fake OnPrintShop (OPS) storefront: OAuth2 token endpoint and the GraphQL subset
 described in spec/ops-graphql.md.
 
-- `POST /oauth/token`: client credentials, JSON or form-encoded.
+- `POST /oauth/token`: client credentials, JSON or form-encoded (at `/api/oauth/token`
+  instead while `token_at_api` is set, as some tenants serve it; the other path is 404).
 - `POST /api/`: GraphQL with `Authorization: Bearer <token>`, rate limited per storefront.
 - `POST /_sandbox/expire-tokens`: invalidates every issued token.
 - `GET /_sandbox/state`: the stored catalog (counts and rows).
@@ -17,6 +18,9 @@ Extra fault switches:
 - `result_false_next`: the next N mutation items answer `result: false` and store nothing.
 - `graphql_error_next`: the next N GraphQL requests answer 200 with only `errors`.
 - `fail_mutation`: a mutation name (e.g. "setProductPrice") that answers 500 while set.
+- `token_at_api`: the token is served at `/api/oauth/token` instead of `/oauth/token`.
+- `unauthenticated_as_200`: a missing, invalid or expired token answers as some tenants
+  do: HTTP 200 with `errors[0].extensions.code = "UNAUTHENTICATED"` instead of a 401.
 """
 
 import math
@@ -205,11 +209,13 @@ def check_paging(limit, offset):
 class OPSFake(Fake):
     rules = [
         Rule("/oauth/token", endpoint="token", methods=["POST"]),
+        Rule("/api/oauth/token", endpoint="api_token", methods=["POST"]),
         Rule("/api/", endpoint="api", methods=["POST"]),
         Rule("/_sandbox/expire-tokens", endpoint="control_expire_tokens", methods=["POST"]),
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
     ]
-    extra_faults = {"result_false_next": 0, "graphql_error_next": 0, "fail_mutation": None}
+    extra_faults = {"result_false_next": 0, "graphql_error_next": 0, "fail_mutation": None,
+                    "token_at_api": False, "unauthenticated_as_200": False}
 
     def __init__(self, **options):
         self.client_id = options.get("client_id", "demo-client")
@@ -234,6 +240,16 @@ class OPSFake(Fake):
     # -- OAuth2 ------------------------------------------------------------------------
 
     def token(self, request):
+        if self.faults["token_at_api"]:
+            return json_response({"detail": "Not Found"}, 404)
+        return self.issue_token(request)
+
+    def api_token(self, request):
+        if not self.faults["token_at_api"]:
+            return json_response({"detail": "Not Found"}, 404)
+        return self.issue_token(request)
+
+    def issue_token(self, request):
         if request.is_json:
             fields = request.get_json(silent=True)
             if not isinstance(fields, dict):
@@ -284,6 +300,10 @@ class OPSFake(Fake):
                 {"detail": "Too many requests"}, 429, headers={"Retry-After": str(wait)}
             )
         if not self.authorized(request):
+            if self.faults["unauthenticated_as_200"]:
+                return json_response({"data": None, "errors": [{
+                    "message": "Unauthenticated.", "extensions": {"code": "UNAUTHENTICATED"},
+                }]})
             return json_response(
                 {"error": "invalid_token", "message": "Missing, invalid or expired token"}, 401,
                 headers={"WWW-Authenticate": "Bearer"},
