@@ -90,6 +90,18 @@ class ProductType(models.TextChoices):
     PRINT = "print", "Print"
 
 
+class PrintPricingMethod(models.TextChoices):
+    """How a print product's sizes are priced (print_details.pricing_method).
+
+    The spec names `formula`; `per_size` is the hub's addition, documented as an enum in
+    the schema, because a source such as PrintOps prices every preset size on its own:
+    calling that `formula` would send a client to a per-square-unit price that is null.
+    """
+
+    FORMULA = "formula", "Width × height × the price per square unit"
+    PER_SIZE = "per_size", "Each preset size has its own price"
+
+
 class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)

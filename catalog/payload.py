@@ -11,7 +11,7 @@ import hashlib
 import json
 from decimal import Decimal, InvalidOperation
 
-from catalog.models import PrintSize, Variant
+from catalog.models import PrintPricingMethod, PrintSize, Variant
 
 PRODUCT_TYPES = ("apparel", "print")
 MAX_MONEY = Decimal("100000000")
@@ -222,8 +222,14 @@ def _print_details(check, data, loc):
     if not isinstance(data, dict):
         check.error(loc, "Input should be an object", "dict_type")
         return None
+    pricing_method = (check.string(data, "pricing_method", loc, max_length=64)
+                      or PrintPricingMethod.FORMULA)
+    if pricing_method not in PrintPricingMethod.values:
+        check.error((*loc, "pricing_method"),
+                    "Input should be " + " or ".join(map(repr, PrintPricingMethod.values)),
+                    "enum")
     return {
-        "pricing_method": check.string(data, "pricing_method", loc, max_length=64) or "formula",
+        "pricing_method": pricing_method,
         "min_width": check.decimal(data, "min_width", loc),
         "max_width": check.decimal(data, "max_width", loc),
         "min_height": check.decimal(data, "min_height", loc),
