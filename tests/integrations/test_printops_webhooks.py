@@ -298,3 +298,17 @@ def test_the_admin_shows_the_latest_events_and_never_the_token(client, admin_cli
     assert "Latest webhook events" in html and html.count("order_state_update") >= 2
     assert TOKEN not in html
     assert "shipped" in detail.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_demo_integration_is_subscribed_and_its_delivery_url_entered(sandbox, user,
+                                                                         settings):
+    from integrations.demo import load_demo_printops
+
+    settings.HUB_PUBLIC_URL = HUB
+
+    integration = load_demo_printops(user, sandbox.url)
+
+    state = requests.get(f"{sandbox.url_of('printops')}/_sandbox/state", timeout=5).json()
+    assert sorted(webhook["type"] for webhook in state["webhooks"]) == TYPES
+    assert state["delivery_url"] == webhook_url(integration)
