@@ -17,8 +17,8 @@ and for an item priced in quantity bands one `tier:<min>-<max>:<price>` per band
 `size:` when known. The store id is not sent: the spec asks for it on orders only.
 
 refs: {"variants": {item key: variant id}}, every id a string like storefront_product_id.
-A failure carries the refs as they stand, with the ids created before it, so the next
-attempt updates them instead of duplicating.
+Every id is kept (`state.keep`) as soon as the OMS returns it, and a failure carries the
+refs as they stand, so the next attempt updates them instead of duplicating.
 """
 
 from integrations.oms import client as oms
@@ -95,6 +95,10 @@ class Push:
     def refs(self):
         return {"variants": dict(self.variants)}
 
+    def keep(self):
+        """Store the ids the OMS returned so far, before anything else is sent."""
+        self.state.keep(self.product_id, self.refs(), dict(self.new_category_ids))
+
     # -- steps -------------------------------------------------------------------------
 
     def save_categories(self):
@@ -115,6 +119,7 @@ class Push:
                 default_location=self.integration.default_location,
             ))
             self.new_category_ids[key] = parent_id
+            self.keep()
         self.category_id = parent_id
 
     def save_product(self):
@@ -138,6 +143,7 @@ class Push:
             self.variants = {}
         self.product_id = self.client.create_product(body)
         self.created = True
+        self.keep()
 
     def save_variants(self):
         if not self.integration.country_id:
@@ -156,6 +162,7 @@ class Push:
             self.variants[item.key] = self.client.create_variant(
                 self.variant_body(item, uuid=item.item_id)
             )
+            self.keep()
         keys = {item.key for item in self.priced.items}
         for key, variant_id in list(self.variants.items()):
             if key in keys:
@@ -166,6 +173,7 @@ class Push:
                 if exc.status != NOT_FOUND:
                     raise
             del self.variants[key]
+            self.keep()
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -9,9 +9,10 @@ from django.db.migrations.executor import MigrationExecutor
 
 from hub.secrets import decrypt
 
-BEFORE = [("integrations", "0003_printops_oms"), ("pushes", "0004_push_log_detail")]
+BEFORE = [("integrations", "0003_printops_oms"),
+          ("pushes", "0005_push_claimant_and_counted_log")]
 AFTER = [("integrations", "0004_webhook_secret_encrypted_events_once"),
-         ("pushes", "0005_ops_product_id")]
+         ("pushes", "0006_ops_product_id")]
 
 
 def migrate(targets):

@@ -46,7 +46,7 @@ def fill_ops_ids(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("pushes", "0004_push_log_detail"),
+        ("pushes", "0005_push_claimant_and_counted_log"),
         ("catalog", "0002_product_search_trigram"),
         ("integrations", "0003_printops_oms"),
     ]
