@@ -242,11 +242,16 @@ class IntegrationSyncStatus(TypedIntegrationView, APIView):
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
-        integration = self.get_integration(integration_id)
-        # The sweeper is a task: with no worker alive, a dead run is noticed here.
-        if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
-            integration = self.get_integration(integration_id)
+        integration = notice_dead_run(self.get_integration(integration_id))
         return Response(SyncStatusSerializer(integration).data)
+
+
+def notice_dead_run(integration):
+    """The integration, its run marked failed first when it stopped beating: the sweeper
+    is a task, so with no worker alive a dead run is noticed when its state is read."""
+    if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
+        integration.refresh_from_db()
+    return integration
 
 
 class IntegrationSyncProgress(APIView):
@@ -259,7 +264,7 @@ class IntegrationSyncProgress(APIView):
     def get(self, request, integration_id):
         integration = accessible_integration(request, integration_id)
         require_source(integration, "they do not sync")
-        return Response(SyncProgressSerializer(integration).data)
+        return Response(SyncProgressSerializer(notice_dead_run(integration)).data)
 
 
 # -- product imports -------------------------------------------------------------------
