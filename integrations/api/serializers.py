@@ -97,7 +97,9 @@ class PrintOpsIntegrationSerializer(IntegrationSerializer):
     proof a delivery comes from PrintOps, so it is OWNER_ONLY.
     """
 
-    webhook_url = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField(
+        help_text="The delivery URL to enter in PrintOps (its API has no field for it)"
+    )
 
     class Meta(IntegrationSerializer.Meta):
         model = PrintOpsIntegration
