@@ -349,7 +349,8 @@ class ProductAdmin(admin.ModelAdmin):
     list_select_related = ["supplier"]
     search_fields = ["product_name", "supplier_sku", "brand"]
     raw_id_fields = ["category"]
-    # What the hub and the storefronts own is shown, never edited here.
+    # What the hub and the storefronts own is shown, never edited here (ops_product_id is
+    # written by pushes to OnPrintShop storefronts).
     readonly_fields = [
         "picture", "published_to", "category_name", "ops_product_id", "content_hash",
         "last_synced", "created_at", "updated_at",

@@ -48,7 +48,7 @@ from integrations.models import (
     WebhookEvent,
 )
 from integrations.printops.client import PrintOpsError
-from integrations.printops.webhooks import register_webhooks
+from integrations.printops.webhooks import register_webhooks, webhook_url
 from integrations.schedules import ensure_schedule, next_run_at
 from integrations.services import create_integration, trigger_sync
 
@@ -693,7 +693,8 @@ class WebhookEventInline(ReadOnlyInline):
 class PrintOpsIntegrationAdmin(SourceIntegrationAdmin):
     """PrintOps: a source of print products and the home of customers' stores.
 
-    The API token is never shown; the webhook secret neither.
+    The API token is never shown. The delivery URL (with the webhook secret in it) is:
+    PrintOps' API has no field for it, so staff enter it in PrintOps themselves.
     """
 
     form = PrintOpsIntegrationForm
@@ -715,8 +716,22 @@ class PrintOpsIntegrationAdmin(SourceIntegrationAdmin):
             (None, {"fields": [*main, "supplier"]}),
             ("Connection", {"fields": ["api_token"]}),
             self.schedule_fieldset(obj),
+            ("Webhooks", {"fields": ["delivery_url"]}),
             ("Sync state", {"fields": SYNC_STATE_FIELDS}),
         ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else [*fields, "delivery_url"]
+
+    @admin.display(description="Delivery URL")
+    def delivery_url(self, integration):
+        return format_html(
+            "<code>{}</code><div class=\"help\">Enter this URL as the webhook delivery URL in"
+            " your PrintOps account: PrintOps' API takes no URL, so the hub cannot set it."
+            " \"Register webhooks\" subscribes the account to the order events.</div>",
+            webhook_url(integration),
+        )
 
     def get_inlines(self, request, obj):
         if obj is None:

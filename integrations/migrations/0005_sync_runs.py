@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0003_printops_oms'),
+        ('integrations', '0004_webhook_secret_encrypted_events_once'),
     ]
 
     operations = [
