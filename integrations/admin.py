@@ -99,10 +99,20 @@ class WriteOnlySecretsForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        changes = {name: data[name] for name in self.changed_data if name in data}
+        changes.update((name, None) for name in self.removed_secrets())
+        try:
+            self.instance.check_secret_destinations(changes)
+        except ValidationError as exc:
+            self.add_error(None, exc)
         for name in self.secrets:
             if name in data and not data[name]:
                 data[name] = getattr(self.instance, name)
         return data
+
+    def removed_secrets(self):
+        """The stored secrets this change removes."""
+        return []
 
 
 def schedule_minutes(interval):
@@ -168,6 +178,10 @@ class OVSIntegrationForm(WriteOnlySecretsForm):
             )
         crontab_validator(crontab)
         return crontab
+
+    def removed_secrets(self):
+        return ["push_service_api_key"] if self.cleaned_data.get(
+            "remove_push_service_api_key") else []
 
     def clean(self):
         data = super().clean()

@@ -253,6 +253,8 @@ class IntegrationUpdateSerializer(OwnershipFields):
                 if organization is not None:
                     require_member(self.caller, organization)
                 attrs["organization"] = organization
+        # Before anything is sent anywhere (the PrintOps token check below, for one).
+        integration.check_secret_destinations(attrs)
         return attrs
 
     def update(self, integration, validated_data):

@@ -507,7 +507,8 @@ def test_new_connection_settings_drop_the_stored_token(api, user):
         token=TOKEN, token_expires_at=timezone.now() + timedelta(hours=1)
     )
 
-    api.put(f"{BASE}ovs/{integration.id}", {"base_url": "https://other.example.com"},
+    api.put(f"{BASE}ovs/{integration.id}",
+            {"base_url": "https://other.example.com", "password": "new-password"},
             format="json")
 
     integration.refresh_from_db()
