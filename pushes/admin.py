@@ -22,6 +22,7 @@ from django.utils.text import Truncator
 from catalog.admin import count_of
 from catalog.models import Product
 from hub.admin import ReadOnlyAdmin
+from hub.queue import QueueUnavailable
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
@@ -463,6 +464,9 @@ class PushLogAdmin(ReadOnlyAdmin):
             except PushRefused as exc:
                 refused.append(str(exc).rstrip("."))
                 continue
+            except QueueUnavailable as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                break
             queued += 1
         message = f"Queued {queued} retr{pluralize(queued, 'y,ies')}"
         if refused:

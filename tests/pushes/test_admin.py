@@ -452,3 +452,23 @@ def test_a_batch_links_to_its_push_logs(admin_client, admin_user, products):
     assert logs_url in page
     assert response.status_code == 200
     assert [log.batch_id for log in response.context["cl"].result_list] == [batch.pk]
+
+
+# -- the task queue is down --------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushing_from_the_admin_with_the_broker_down_says_so_and_starts_nothing(
+    admin_client, admin_user, products, broker_down
+):
+    customer = make_customer(admin_user)
+    failed_log(customer, products["P1"])
+
+    pushed = push_action(admin_client, [products["PC54"]], post="yes", customer=customer.pk)
+    retried = retry_action(admin_client, PushLog.objects.all())
+
+    for response in (pushed, retried):
+        assert response.status_code == 200
+        assert "The task queue is unavailable" in response.content.decode()
+    assert not PushBatch.objects.exists()
+    assert PushLog.objects.count() == 1
