@@ -490,3 +490,21 @@ def test_a_batch_with_the_broker_down_is_503_and_leaves_no_batch(
     assert response.status_code == 503
     assert response.json() == {"detail": QUEUE_DOWN}
     assert not PushBatch.objects.exists()
+
+
+@runs_pushes
+def test_a_retry_that_cannot_be_queued_ends_the_batch_item_as_failed(
+    customer, product, sandbox, not_eager, broker_down
+):
+    from pushes.tasks import push_product_task
+
+    batch = PushBatch.objects.create(customer=customer, total=1)
+    sandbox.fakes["ops"].set_faults(fail_mutation="setProductPrice")  # a 500: may heal
+
+    push_product_task.apply(args=(str(customer.pk), str(product.pk), None, str(batch.pk)))
+
+    batch.refresh_from_db()
+    assert (batch.succeeded, batch.failed) == (0, 1)
+    assert batch.completed_at is not None
+    last = PushLog.objects.filter(batch=batch, counted=True).get()
+    assert (last.status, last.step) == ("failed", "queue")
