@@ -110,9 +110,6 @@ class MarkupRuleForm(forms.ModelForm):
                 errors[name] = f"A {name} rule needs a {name}."
             elif name != needed and data.get(name) is not None:
                 errors[name] = f"Only a {name} rule has a {name}; leave it empty."
-        margin = data.get("min_margin_pct")
-        if margin is not None and not 0 <= margin < 100:
-            errors["min_margin_pct"] = "A margin is at least 0 and below 100 percent."
         if errors:
             raise ValidationError(errors)
         return data

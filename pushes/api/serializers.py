@@ -245,6 +245,10 @@ def _found(model, pk, label):
     return found
 
 
+# The amounts MarkupRule.price_errors checks together.
+PRICE_FIELDS = ("markup_pct", "markup_amount", "min_margin_pct", "min_price", "max_price")
+
+
 class MarkupRuleSerializer(serializers.ModelSerializer):
     """How the customer's price is made from the supplier's cost (see pushes/pricing.py).
 
@@ -258,8 +262,8 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
     category_id = serializers.UUIDField(required=False, allow_null=True)
     product_id = serializers.UUIDField(required=False, allow_null=True)
     markup_pct = MoneyStringField(
-        max_digits=8, decimal_places=3, min_value=-100, required=False,
-        help_text="Percent added to the cost (at least -100)",
+        max_digits=8, decimal_places=3, required=False,
+        help_text="Percent added to the cost (greater than -100)",
     )
     markup_amount = MoneyStringField(
         min_value=0, required=False, allow_null=True, help_text="Amount added after the percent"
@@ -269,7 +273,9 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
         help_text="Least gross margin kept, in percent: 0 up to (not including) 100",
     )
     min_price = MoneyStringField(min_value=0, required=False, allow_null=True)
-    max_price = MoneyStringField(min_value=0, required=False, allow_null=True)
+    max_price = MoneyStringField(
+        required=False, allow_null=True, help_text="At least 0.01 and at least min_price"
+    )
 
     class Meta:
         model = MarkupRule
@@ -289,13 +295,6 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
 
     def validate_product_id(self, value):
         return _found(Product, value, "Product")
-
-    def validate_min_margin_pct(self, value):
-        if value is not None and value >= 100:
-            raise serializers.ValidationError(
-                "Ensure this value is less than 100.", code="less_than"
-            )
-        return value
 
     def validate(self, attrs):
         rule = self.instance
@@ -321,9 +320,8 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
         def merged(name):
             return attrs[name] if name in attrs else getattr(rule, name, None)
 
-        min_price, max_price = merged("min_price"), merged("max_price")
-        if min_price is not None and max_price is not None and min_price > max_price:
-            errors["max_price"] = "Must be at least min_price."
+        amounts = MarkupRule(**{name: merged(name) for name in PRICE_FIELDS})
+        errors.update(amounts.price_errors())
         starts, ends = merged("effective_from"), merged("effective_until")
         if starts is not None and ends is not None and starts >= ends:
             errors["effective_until"] = "Must be later than effective_from."

@@ -184,7 +184,8 @@ def push_result(log, product):
         return {"status": "pending", "message": "The push is running on a worker"}, 202
     if log.status == PushLog.Status.FAILED:
         message = f"{log.step}: {log.error}" if log.step else log.error
-        return {"status": "failed", "message": message}, 500
+        # 500 tells the client that trying again may help; a refusal it cannot heal is 422.
+        return {"status": "failed", "message": message}, 422 if log.refused else 500
     done = {
         PushLog.Action.CREATED: "created in the storefront",
         PushLog.Action.UPDATED: "updated in the storefront",
