@@ -428,7 +428,7 @@ class PushLogAdmin(ReadOnlyAdmin):
         "pushed_at", "customer", "product_sku", "status", "action", "step",
         "storefront_product_id", "short_error",
     ]
-    list_filter = ["status", "action", "customer"]
+    list_filter = ["status", "action", "refused", "customer"]
     list_select_related = ["customer", "product"]
     date_hierarchy = "pushed_at"
     search_fields = ["product__supplier_sku", "storefront_product_id"]

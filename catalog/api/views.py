@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.permissions import BasePermission
@@ -22,6 +22,7 @@ from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import SkipLimitPagination
 from hub.api.parsers import ItemsJSONParser
 from hub.api.permissions import IsStaff, IsStaffOrReadOnly
+from hub.api.schema import conflict
 
 MAX_INGEST_ITEMS = 5000
 
@@ -88,6 +89,12 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
         self.check_object_permissions(self.request, obj)
         return obj
 
+    @extend_schema(responses={
+        204: None, **conflict("The supplier still has products or an integration feeds it"),
+    })
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, supplier):
         # The integration's supplier is protected: it goes only with the integration.
         feeder = getattr(supplier, "integration", None)
@@ -148,7 +155,9 @@ class IngestProducts(APIView):
 
     @extend_schema(
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
-        responses={200: IngestResultSerializer},
+        responses={200: IngestResultSerializer,
+                   401: OpenApiResponse(description="Invalid or missing X-Ingest-Secret"),
+                   503: OpenApiResponse(description="INGEST_SECRET is not set on this hub")},
         parameters=[OpenApiParameter("X-Ingest-Secret", str, OpenApiParameter.HEADER,
                                      required=True)],
     )

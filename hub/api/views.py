@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -31,8 +31,14 @@ class LoginView(APIView):
     permission_classes = []
     parser_classes = [FormParser, MultiPartParser, JSONParser]
 
-    @extend_schema(request=LoginSerializer, responses={200: AccessTokenSerializer},
-                   operation_id="login_access_token")
+    @extend_schema(
+        request=LoginSerializer, operation_id="login_access_token",
+        responses={
+            200: AccessTokenSerializer,
+            400: OpenApiResponse(description="Incorrect username or password"),
+            429: OpenApiResponse(description="Too many failed sign-ins; see Retry-After"),
+        },
+    )
     def post(self, request):
         form = LoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -69,7 +75,7 @@ def broker_status():
     responses={200: inline_serializer("Health", {
         "status": serializers.CharField(), "database": serializers.CharField(),
         "broker": serializers.CharField(),
-    })},
+    }), 503: OpenApiResponse(description="The database or the broker is unreachable")},
 )
 @api_view(["GET"])
 @authentication_classes([])

@@ -7,7 +7,8 @@ tier prices.
 
 from django.db import transaction
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from catalog.api.filters import ProductFilter
@@ -77,6 +78,45 @@ class StorefrontSerializer(serializers.Serializer):
         return super().to_representation(integration)
 
 
+def storefront_shape(integration_type):
+    """A serializer that documents what public_settings shows of a storefront type."""
+    if integration_type == IntegrationType.OPS:
+        return StorefrontSerializer
+    public = public_serializer(integration_type)
+    left_out = {*IntegrationSerializer.Meta.fields, *public.OWNER_ONLY}
+    fields = {
+        "type": serializers.ChoiceField(choices=[integration_type]),
+        "id": serializers.UUIDField(),
+        "name": serializers.CharField(),
+        "base_url": serializers.CharField(),
+        **{name: field for name, field in public().get_fields().items()
+           if name not in left_out},
+    }
+    name = public.Meta.model.__name__.replace("Integration", "Storefront")
+    return type(name, (serializers.Serializer,), fields)
+
+
+class CustomerStorefrontSerializer(StorefrontSerializer):
+    """A customer's storefront: written as an OPS one, read as any storefront type."""
+
+
+class CustomerStorefrontSchema(OpenApiSerializerFieldExtension):
+    """Documents the answer as one of the storefront types' shapes, told apart by `type`."""
+
+    target_class = CustomerStorefrontSerializer
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return auto_schema._map_serializer_field(self.target, direction,
+                                                     bypass_extensions=True)
+        shapes = PolymorphicProxySerializer(
+            component_name="AnyStorefront",
+            serializers={str(kind): storefront_shape(kind) for kind in STOREFRONT_TYPES},
+            resource_type_field_name="type",
+        )
+        return auto_schema.resolve_serializer(shapes, direction).ref
+
+
 class PrintOpsOptionsSerializer(serializers.Serializer):
     """A customer's options for a PrintOps storefront; other keys are kept as given."""
 
@@ -110,7 +150,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     checked for the storefront's type (PrintOps: store_id, scale_option).
     """
 
-    storefront = StorefrontSerializer(required=False, allow_null=True)
+    storefront = CustomerStorefrontSerializer(required=False, allow_null=True)
     storefront_id = serializers.UUIDField(
         required=False, allow_null=True, write_only=True,
         help_text="An existing storefront integration (ops, oms or printops) the caller may "
