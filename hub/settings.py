@@ -5,6 +5,7 @@ filesystem transport for the queues, a file cache. DATABASE_URL, CELERY_BROKER_U
 REDIS_URL switch to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -13,12 +14,14 @@ from django.core.exceptions import ImproperlyConfigured
 from hub.env import (
     env_bool,
     env_database,
+    env_fernet_keys,
     env_floats,
     env_int,
     env_list,
     env_str,
     env_url,
 )
+from hub.outbound import parse_allowed_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "hub",
     "catalog",
     "integrations",
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login (API or admin) into the 429 of LOGIN THROTTLE below.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -109,6 +115,24 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache")}}
+
+# LOGIN THROTTLE: after 10 failed logins for one username from one address within 15
+# minutes, that pair is refused (429 with Retry-After, the right password too) until 15
+# minutes after its last failure. Failures are kept in the database (AccessAttempt), where
+# staff see them in the admin; `manage.py axes_reset_username <name>` unlocks.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Tries during the lock do not extend it: it ends 15 minutes after the last failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "hub.api.views.login_locked_out"
+# Successful logins are not recorded (API clients log in often).
+AXES_DISABLE_ACCESS_LOG = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -176,8 +200,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Ingest takes large JSON bodies (a page of products with all their variants).
+# Ingest takes large JSON bodies: up to MAX_INGEST_ITEMS products with all their
+# variants (a product of 30 variants with price tiers and images is ~10 KB, so the
+# largest request is ~50 MB). The production server gives a request REQUEST_TIMEOUT
+# seconds (gunicorn.conf.py): the largest ingest at 20 products a second, a third of the
+# rate measured on two cores, with time to spare.
+MAX_INGEST_ITEMS = env_int("MAX_INGEST_ITEMS", 5000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 * 1024, minimum=1)
+REQUEST_TIMEOUT = env_int("REQUEST_TIMEOUT", 300, minimum=30)
 # The admin's product page posts every variant row's fields at once.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 ACCESS_TOKEN_TTL = env_int("ACCESS_TOKEN_TTL", 8 * 3600, minimum=60)
@@ -186,10 +216,16 @@ INGEST_SECRET = env_str("INGEST_SECRET", "")
 # --- Secrets at rest and outbound HTTP ------------------------------------------------
 
 # Fernet keys, newest first: the first encrypts, all decrypt (see README, key rotation).
-HUB_ENCRYPTION_KEYS = env_list("HUB_ENCRYPTION_KEYS")
+# Required: without one the first secret written would fail, so the hub does not start.
+HUB_ENCRYPTION_KEYS = env_fernet_keys("HUB_ENCRYPTION_KEYS")
 # Hosts or networks outbound requests may reach although they are not public
 # (the sandbox on loopback, a supplier on a private network).
+# A bare entry opens ports 80 and 443 only; `host:port` that port, `host:*` every port.
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")
+try:
+    parse_allowed_hosts(OUTBOUND_ALLOWED_HOSTS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 OUTBOUND_TIMEOUT = env_floats("OUTBOUND_TIMEOUT", (5.0, 30.0))
 # Product images served as WebP (pushes/images.py): the largest download accepted, the
 # decompression-bomb limit in pixels, the box larger images are scaled into, and how long

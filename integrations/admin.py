@@ -21,7 +21,7 @@ from django_celery_beat.validators import crontab_validator
 
 from catalog.admin import count_of
 from hub.admin import ReadOnlyAdmin
-from hub.queue import enqueue
+from hub.queue import QueueUnavailable
 from integrations.models import (
     INTEGRATION_MODELS,
     ImportTask,
@@ -36,8 +36,7 @@ from integrations.models import (
 from integrations.printops.client import PrintOpsError
 from integrations.printops.webhooks import register_webhooks
 from integrations.schedules import ensure_schedule
-from integrations.services import claim_sync, create_integration
-from integrations.tasks import sync_integration
+from integrations.services import create_integration, trigger_sync
 
 LATEST_IMPORTS = 20
 
@@ -100,10 +99,20 @@ class WriteOnlySecretsForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        changes = {name: data[name] for name in self.changed_data if name in data}
+        changes.update((name, None) for name in self.removed_secrets())
+        try:
+            self.instance.check_secret_destinations(changes)
+        except ValidationError as exc:
+            self.add_error(None, exc)
         for name in self.secrets:
             if name in data and not data[name]:
                 data[name] = getattr(self.instance, name)
         return data
+
+    def removed_secrets(self):
+        """The stored secrets this change removes."""
+        return []
 
 
 def schedule_minutes(interval):
@@ -169,6 +178,10 @@ class OVSIntegrationForm(WriteOnlySecretsForm):
             )
         crontab_validator(crontab)
         return crontab
+
+    def removed_secrets(self):
+        return ["push_service_api_key"] if self.cleaned_data.get(
+            "remove_push_service_api_key") else []
 
     def clean(self):
         data = super().clean()
@@ -336,11 +349,14 @@ class OVSIntegrationAdmin(admin.ModelAdmin):
     def queue_syncs(self, request, queryset, *, full):
         queued, running = 0, []
         for pk, name in queryset.values_list("pk", "name"):
-            run_id = claim_sync(pk, full=full)
+            try:
+                run_id = trigger_sync(pk, full=full)
+            except QueueUnavailable as exc:
+                self.message_user(request, f"{name}: {exc}", messages.ERROR)
+                break
             if run_id is None:
                 running.append(name)
                 continue
-            enqueue(sync_integration, str(pk), str(run_id), full)
             queued += 1
         message = f"Queued {queued} sync{pluralize(queued)}"
         if running:

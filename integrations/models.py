@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -106,6 +107,9 @@ class Integration(models.Model):
 
     objects = IntegrationQuerySet.as_manager()
 
+    # Each secret → the URL fields it (or a token got with it) is sent to.
+    SECRET_DESTINATIONS: dict[str, tuple[str, ...]] = {}
+
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["sync_status", "sync_heartbeat_at"])]
@@ -119,6 +123,29 @@ class Integration(models.Model):
         if not self.sync_total:
             return 100 if self.sync_status == SyncStatus.COMPLETED else 0
         return min(100, round(100 * self.sync_processed / self.sync_total))
+
+    def check_secret_destinations(self, changes):
+        """Refuse a change that would send a stored secret somewhere new.
+
+        `changes` maps the fields a change gives to their new values, against this row as
+        stored; a secret in `changes` is given anew (or removed). Whoever may edit an
+        integration need not know its secrets, so a secret only follows its URL when it
+        is given again in the same change. Raises ValidationError naming each secret.
+        """
+        errors = {}
+        for secret, destinations in self.SECRET_DESTINATIONS.items():
+            if secret in changes or not getattr(self, secret):
+                continue
+            moved = [name for name in destinations
+                     if changes.get(name) and changes[name] != getattr(self, name)]
+            if moved:
+                errors[secret] = ValidationError(
+                    f"Give the {secret} again to change {' and '.join(moved)}: a stored "
+                    "secret is only sent where it was given for.",
+                    code="secret_required",
+                )
+        if errors:
+            raise ValidationError(errors)
 
     def typed(self):
         """This integration as its type's model (OVSIntegration, ...)."""
@@ -172,6 +199,11 @@ class OVSIntegration(CachedAccessToken, Integration):
     push_service_api_key = EncryptedTextField(null=True, blank=True)
     push_products = models.BooleanField(default=False)
 
+    SECRET_DESTINATIONS = {
+        "password": ("base_url",),
+        "push_service_api_key": ("push_service_base_url",),
+    }
+
     class Meta:
         verbose_name = "OVS integration"
 
@@ -205,6 +237,9 @@ class OPSIntegration(CachedAccessToken, Integration):
     # Requests per rolling minute the storefront allows, shared by every worker.
     rate_limit_per_minute = models.PositiveIntegerField(default=120)
 
+    # The secret goes to the token URL, the token got with it to the base URL.
+    SECRET_DESTINATIONS = {"client_secret": ("base_url", "token_url")}
+
     class Meta:
         verbose_name = "OnPrintShop storefront"
 
@@ -224,6 +259,8 @@ class PrintOpsIntegration(Integration):
     api_token = EncryptedTextField()
     # The secret in the path of the hub's webhook endpoint: only PrintOps knows it.
     webhook_secret = models.CharField(max_length=64, editable=False, blank=True, default="")
+
+    SECRET_DESTINATIONS = {"api_token": ("base_url",)}
 
     class Meta:
         verbose_name = "PrintOps integration"
@@ -296,6 +333,8 @@ class OMSIntegration(Integration):
     country_id = models.CharField(max_length=64, null=True, blank=True)
     default_dpi = models.PositiveIntegerField(default=300)
     default_location = models.CharField(max_length=255, null=True, blank=True)
+
+    SECRET_DESTINATIONS = {"api_token": ("base_url",)}
 
     class Meta:
         verbose_name = "OMS storefront"

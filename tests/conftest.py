@@ -53,6 +53,13 @@ def sandbox():
         yield running
 
 
+@pytest.fixture
+def elsewhere():
+    """A second sandbox: a server nobody gave a secret to, where a changed URL may point."""
+    with RunningSandbox(catalog_size=4) as running:
+        yield running
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Real hashing costs half a second per user; tests are not about its strength.
@@ -65,3 +72,21 @@ def eager_tasks(monkeypatch):
     from hub.celery import app
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
+@pytest.fixture
+def broker_down():
+    """The task queue's broker cannot be reached (nothing listens at its address)."""
+    from hub.celery import app
+
+    saved = app.conf.broker_url, app.conf.broker_write_url
+
+    def reconnect(url):
+        app.conf.broker_url = app.conf.broker_write_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reconnect("redis://127.0.0.1:1/0")
+    yield
+    reconnect(saved[0])
+    app.conf.broker_write_url = saved[1]

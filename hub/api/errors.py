@@ -12,7 +12,14 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from hub.queue import QueueUnavailable
+
 logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Service unavailable"
 
 
 class InvalidInput(exceptions.ValidationError):
@@ -89,6 +96,8 @@ def exception_handler(exc, context):
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found")
+    elif isinstance(exc, QueueUnavailable):
+        exc = ServiceUnavailable(str(exc))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):

@@ -14,7 +14,7 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hub.queue import enqueue
+from hub.queue import QueueUnavailable, enqueue
 from integrations.api.permissions import require_member, require_superuser
 from integrations.models import (
     ImportTask,
@@ -253,6 +253,8 @@ class IntegrationUpdateSerializer(OwnershipFields):
                 if organization is not None:
                     require_member(self.caller, organization)
                 attrs["organization"] = organization
+        # Before anything is sent anywhere (the PrintOps token check below, for one).
+        integration.check_secret_destinations(attrs)
         return attrs
 
     def update(self, integration, validated_data):
@@ -510,5 +512,9 @@ class ProductImportSerializer(serializers.Serializer):
             integration=self.context["integration"], owner=self.context["request"].user,
             **validated_data,
         )
-        enqueue(import_products, str(task.id))
+        try:
+            enqueue(import_products, str(task.id))
+        except QueueUnavailable:
+            task.delete()  # never left PENDING with nothing queued to run it
+            raise
         return task

@@ -5,15 +5,18 @@ secret. Every decimal of a markup rule is a string ("40.00", "4.58"), like the c
 tier prices.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django_filters.utils import translate_validation
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from catalog.api.filters import ProductFilter
 from catalog.models import Category, Product, Supplier
 from hub.api.fields import MoneyStringField
+from integrations.api.permissions import require_access
 from integrations.api.serializers import IntegrationSerializer, http_url, public_serializer
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType, OPSIntegration
 from integrations.printops.client import SCALE_OPTIONS
@@ -131,6 +134,22 @@ class PrintOpsOptionsSerializer(serializers.Serializer):
 STOREFRONT_OPTIONS = {IntegrationType.PRINTOPS: PrintOpsOptionsSerializer}
 
 
+STOREFRONT_CLOSED = (
+    "Only the storefront's owner, the members of its organization and superusers may change it"
+)
+
+
+def require_storefront_access(user, storefront):
+    """403 unless `user` may change the customer's storefront.
+
+    An OPS storefront is changed, removed and deleted through its customer: the rule is the
+    one the integrations API applies to the integration itself. The other types are changed
+    in the integrations API only, so leaving them touches nothing of theirs.
+    """
+    if storefront is not None and storefront.integration_type == IntegrationType.OPS:
+        require_access(user, storefront, STOREFRONT_CLOSED)
+
+
 def release_storefront(integration):
     """What happens to a storefront a customer leaves.
 
@@ -187,6 +206,8 @@ class CustomerSerializer(serializers.ModelSerializer):
                 {"storefront_id": ["Give either storefront or storefront_id."]},
                 code="value_error",
             )
+        self._check_storefront_access(attrs)
+        self._check_storefront_change(attrs)
         options_form = STOREFRONT_OPTIONS.get(self._storefront_type(attrs))
         changed = {"storefront", "storefront_id", "storefront_options"} & attrs.keys()
         if options_form and changed:
@@ -198,6 +219,33 @@ class CustomerSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError({"storefront_options": form.errors})
             attrs["storefront_options"] = {**options, **form.validated_data}
         return attrs
+
+    def _check_storefront_access(self, attrs):
+        old = getattr(self.instance, "storefront", None)
+        if old is None:
+            return
+        chosen = attrs.get("storefront_id", old)
+        if "storefront" in attrs or getattr(chosen, "pk", None) != old.pk:
+            require_storefront_access(self.context["request"].user, old)
+
+    def _check_storefront_change(self, attrs):
+        """A change in place of the customer's OPS storefront keeps its secret bound to it."""
+        storefront = self._storefront_changed_in_place(attrs)
+        if storefront is None:
+            return
+        try:
+            storefront.check_secret_destinations(attrs["storefront"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"storefront": get_error_detail(exc)}) from None
+
+    def _storefront_changed_in_place(self, attrs):
+        """The OPS storefront this change updates in place, or None."""
+        old = getattr(self.instance, "storefront", None)
+        if attrs.get("storefront") is None or old is None:
+            return None
+        if old.integration_type != IntegrationType.OPS:
+            return None
+        return old.typed()
 
     def _storefront_type(self, attrs):
         """The type of the storefront the customer has once this change is saved."""

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0004_push_log_detail'),
+        ('pushes', '0005_push_claimant_and_counted_log'),
     ]
 
     operations = [
