@@ -149,7 +149,8 @@ def test_a_failed_attempt_after_the_product_was_created_answers_a_null_ops_produ
     ingest_products(supplier, [apparel_payload("PC61", price="5.10")])
     sandbox.fakes["ops"].set_faults(result_false_next=1)
 
-    assert staff_api.post(push_url(customer, product)).status_code == 500
+    # The storefront refused the change: a refusal, not a fault a retry heals.
+    assert staff_api.post(push_url(customer, product)).status_code == 422
 
     failed = PushLog.objects.get(status="failed")
     # The log keeps the storefront's id for the retry; the history answers the spec's null.
