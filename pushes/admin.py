@@ -111,9 +111,6 @@ class MarkupRuleForm(forms.ModelForm):
                 errors[name] = f"A {name} rule needs a {name}."
             elif name != needed and data.get(name) is not None:
                 errors[name] = f"Only a {name} rule has a {name}; leave it empty."
-        margin = data.get("min_margin_pct")
-        if margin is not None and not 0 <= margin < 100:
-            errors["min_margin_pct"] = "A margin is at least 0 and below 100 percent."
         if errors:
             raise ValidationError(errors)
         return data
@@ -432,7 +429,7 @@ class PushLogAdmin(ReadOnlyAdmin):
         "pushed_at", "customer", "product_sku", "status", "action", "step",
         "storefront_product_id", "short_error",
     ]
-    list_filter = ["status", "action", "customer"]
+    list_filter = ["status", "action", "refused", "customer"]
     list_select_related = ["customer", "product"]
     date_hierarchy = "pushed_at"
     search_fields = ["product__supplier_sku", "storefront_product_id"]
