@@ -40,6 +40,7 @@ from catalog.models import (
     VariantPrice,
 )
 from hub.admin import wrapped_text
+from hub.queue import QueueUnavailable
 from pushes.models import Customer, PushLog, StorefrontProduct
 from pushes.services import PushRefused, publication_state, request_push, start_batch
 
@@ -533,7 +534,7 @@ class ProductAdmin(admin.ModelAdmin):
                 return None
             try:
                 batch = start_batch(customer, product_ids, request.user)
-            except PushRefused as exc:
+            except (PushRefused, QueueUnavailable) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return None
             message = (

@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from catalog.admin import count_of
 from catalog.models import Product
 from hub.admin import ReadOnlyAdmin, ReadOnlyInline, key_value_table, wrapped_text
+from hub.queue import QueueUnavailable
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
@@ -120,9 +121,6 @@ class MarkupRuleForm(forms.ModelForm):
                 errors[name] = f"A {name} rule needs a {name}."
             elif name != needed and data.get(name) is not None:
                 errors[name] = f"Only a {name} rule has a {name}; leave it empty."
-        margin = data.get("min_margin_pct")
-        if margin is not None and not 0 <= margin < 100:
-            errors["min_margin_pct"] = "A margin is at least 0 and below 100 percent."
         if errors:
             raise ValidationError(errors)
         return data
@@ -593,6 +591,8 @@ def retry_failed_pushes(logs):
         except PushRefused as exc:
             refused.append(str(exc).rstrip("."))
             continue
+        except QueueUnavailable as exc:
+            return f"Queued {queued} before the queue failed: {exc}", messages.ERROR
         queued += 1
     message = f"Queued {queued} retr{pluralize(queued, 'y,ies')}"
     if refused:
@@ -627,14 +627,14 @@ class PushLogAdmin(PushLogColumns, ReadOnlyAdmin):
         "pushed_at", "customer", "product_link", "status_badge", "step", "batch_link",
         "outcome",
     ]
-    list_filter = ["status", PushedWithinFilter, "step", "action", "customer"]
+    list_filter = ["status", PushedWithinFilter, "step", "action", "refused", "customer"]
     list_select_related = ["customer", "product", "batch"]
     date_hierarchy = "pushed_at"
     search_fields = ["product__supplier_sku", "product__product_name", "storefront_product_id"]
     actions = ["retry_failed"]
     fields = [
-        "pushed_at", "customer", "product_link", "status", "action", "step", "error",
-        "detail", "batch_link", "storefront_product_id", "payload_hash",
+        "pushed_at", "customer", "product_link", "status", "action", "refused", "step",
+        "error", "detail", "batch_link", "storefront_product_id", "payload_hash",
     ]
     readonly_fields = fields
 

@@ -390,3 +390,14 @@ def test_webhook_payloads_and_sync_stats_read_as_tables_with_the_raw_json_behind
     assert "<th>order id</th><td>77</td>" in page
     assert "<th>carrier</th>" in page and "<td>UPS</td>" in page
     assert "<summary>Raw JSON</summary>" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_now_with_the_broker_down_says_so_and_claims_nothing(admin_client, broker_down):
+    integration = make_integration()
+
+    response = sync_action(admin_client, "sync_now", integration)
+
+    assert "The task queue is unavailable" in response.content.decode()
+    assert "Queued 0 syncs." in response.content.decode()
+    assert Integration.objects.get(pk=integration.pk).sync_status == SyncStatus.IDLE
