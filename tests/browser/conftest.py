@@ -17,6 +17,7 @@ from django.test import Client
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from catalog.demo import load_demo_catalog
@@ -78,7 +79,15 @@ class Browser:
         return self.find(css).text
 
     def click(self, css):
-        self.find(css).click()
+        """Click what opens another page, and wait until that page has loaded."""
+        self.click_element(self.find(css))
+
+    def click_element(self, element):
+        old_page = self.find("html")
+        element.click()
+        # The old page is gone only once the browser navigated: readyState alone may
+        # still be the old page's "complete".
+        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old_page))
         self.wait_loaded()
 
     def assert_fits(self):

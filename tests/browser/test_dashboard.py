@@ -24,8 +24,7 @@ def test_the_dashboard_shows_what_needs_attention(browser, shop):
     # A customer's failed-push number opens the push log filtered to those pushes.
     row = next(r for r in browser.find_all("#dash-failed-pushes tbody tr")
                if "Demo Storefront Co." in r.text)
-    row.find_element("css selector", "a.dash-number").click()
-    browser.wait_loaded()
+    browser.click_element(row.find_element("css selector", "a.dash-number"))
     rows = browser.find_all("#result_list tbody tr")
     assert len(rows) == PushLog.objects.filter(
         status="failed", customer=shop["storefront_customer"]).count() == 2

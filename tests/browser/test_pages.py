@@ -29,8 +29,7 @@ def test_products_show_pictures_prices_stock_where_published_and_push(browser, s
     # The category filter is the tree; a category takes in everything below it.
     apparel = next(link for link in browser.find_all("#changelist-filter a[href*='category=']")
                    if link.text.strip() == "Apparel")
-    apparel.click()
-    browser.wait_loaded()
+    browser.click_element(apparel)
     listing = browser.text("#result_list")
     assert "Full-Zip Hooded Sweatshirt" in listing and "Essential Cotton Tee" in listing
     assert "Canvas Tote" not in listing and "Vinyl Banner" not in listing
@@ -53,8 +52,7 @@ def test_products_show_pictures_prices_stock_where_published_and_push(browser, s
     before = PushLog.objects.filter(product=product).count()
     row = next(r for r in browser.find_all(".published-to tbody tr")
                if "Demo Storefront Co." in r.text)
-    row.find_element("css selector", "button.push-now").click()
-    browser.wait_loaded()
+    browser.click_element(row.find_element("css selector", "button.push-now"))
     assert "Queued a push of DA100" in browser.text(".messagelist")
     assert PushLog.objects.filter(product=product).count() == before + 1
     assert PushLog.objects.filter(product=product).first().action == "unchanged"
