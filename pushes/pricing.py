@@ -91,6 +91,7 @@ def price_amount(rule, cost):
     4. min_price and max_price clamp the result. The margin floor beats max_price: a cap
        below the floor gives the floor (rounded up to the cent), never a sale below the
        minimum margin.
+    5. The price is at least one cent.
 
     A cost that is missing, zero or negative has nothing to mark up: the answer is None.
     """
@@ -117,7 +118,8 @@ def price_amount(rule, cost):
             # Never sell below the minimum margin, even when the cap asks for it.
             cap = max(cap, floor.quantize(CENT, ROUND_CEILING))
         price = min(price, cap)
-    return price.quantize(CENT, ROUND_HALF_UP)
+    # A tiny cost or a deep discount never rounds to a product given away.
+    return max(price, CENT).quantize(CENT, ROUND_HALF_UP)
 
 
 def _rounded(price, rounding, floor):
@@ -330,6 +332,7 @@ def _variant_item(rule, variant):
         ],
         color=variant.color,
         size=variant.size,
+        item_id=str(variant.pk),
     )
 
 
@@ -367,6 +370,7 @@ def _size_item(rule, size, details):
         unit=size.unit,
         weight=size.weight,
         attributes=size.attributes,
+        item_id=str(size.pk),
     )
 
 
@@ -405,3 +409,32 @@ def _unit(unit):
 
 def _plain(number):
     return format(Decimal(number).normalize(), "f")
+
+
+def sample_item(rule, product):
+    """The product's first variant or print size priced by `rule` (None when it has no cost).
+
+    For showing what a rule does to real tiers; whether the rule would win for the product
+    is not asked.
+    """
+    if product.product_type == ProductType.APPAREL:
+        variant = product.variants.prefetch_related("prices").order_by("sort_order", "pk").first()
+        return _variant_item(rule, variant) if variant else None
+    if product.product_type == ProductType.PRINT:
+        size = product.sizes.order_by("sort_order", "pk").first()
+        return _size_item(rule, size, _print_details(product)) if size else None
+    return None
+
+
+def sample_product(rule):
+    """An active product the rule's scope reaches (the first by name), or None."""
+    from catalog.models import Product
+
+    products = Product.objects.active().order_by("product_name", "pk")
+    if rule.scope == MarkupScope.PRODUCT:
+        products = products.filter(pk=rule.product_id)
+    elif rule.scope == MarkupScope.CATEGORY:
+        products = products.in_category(rule.category)
+    elif rule.scope == MarkupScope.SUPPLIER:
+        products = products.filter(supplier_id=rule.supplier_id)
+    return products.first()

@@ -23,6 +23,7 @@ from django.utils import timezone
 from catalog.models import Product
 from hub.heartbeat import Heartbeat
 from hub.queue import QueueUnavailable, enqueue
+from integrations.models import IntegrationType
 from pushes.models import (
     CategoryMapping,
     Customer,
@@ -261,26 +262,28 @@ def _keeper(customer, entry):
 
 def _push(customer, product, entry, log):
     """Do the push; fill in the log. Returns whether a failure may heal on retry."""
-    def failed(step, message):
-        log.status, log.action, log.step, log.error = (
-            PushLog.Status.FAILED, PushLog.Action.FAILED, step, message
+    def failed(step, message, *, refused):
+        log.status, log.action, log.step, log.error, log.refused = (
+            PushLog.Status.FAILED, PushLog.Action.FAILED, step, message, refused
         )
 
     log.storefront_product_id = entry.storefront_product_id
+    to_ops = customer.storefront.integration_type == IntegrationType.OPS
     try:
         check_pushable(customer, product)
         priced = price_product(customer, product)
     except (PushRefused, NoMarkupRule) as exc:
-        failed("check" if isinstance(exc, PushRefused) else "pricing", str(exc))
+        failed("check" if isinstance(exc, PushRefused) else "pricing", str(exc), refused=True)
         return False
     if not priced.items:
         failed("pricing", f"No variant or size of {product.supplier_sku} has a cost; "
-                          "there is nothing to sell.")
+                          "there is nothing to sell.", refused=True)
         return False
     log.payload_hash = priced.content_hash()
     if entry.storefront_product_id and entry.pushed_hash == log.payload_hash:
         log.status, log.action = PushLog.Status.PUSHED, PushLog.Action.UNCHANGED
         log.step = log.error = None
+        log.ops_product_id = ops_id(entry.storefront_product_id) if to_ops else None
         return False
 
     state = PushState(storefront_product_id=entry.storefront_product_id, refs=entry.refs,
@@ -296,11 +299,11 @@ def _push(customer, product, entry, log):
             refs=exc.refs if exc.refs is not None else entry.refs,
         )
         log.storefront_product_id = exc.storefront_product_id or entry.storefront_product_id
-        failed(exc.step, exc.message)
+        failed(exc.step, exc.message, refused=not exc.retryable)
         return exc.retryable
     except Exception as exc:
         logger.exception("Push of %s to %s failed", product.pk, customer.pk)
-        failed("storefront", f"Unexpected error: {exc.__class__.__name__}")
+        failed("storefront", f"Unexpected error: {exc.__class__.__name__}", refused=False)
         return False
 
     _keep_categories(customer, outcome.new_category_ids)
@@ -308,9 +311,12 @@ def _push(customer, product, entry, log):
         storefront_product_id=outcome.storefront_product_id, refs=outcome.refs,
         pushed_hash=log.payload_hash, last_pushed_at=timezone.now(),
     )
-    Product.objects.filter(pk=product.pk).update(
-        ops_product_id=str(outcome.storefront_product_id)
-    )
+    if to_ops:
+        # The catalog's ops_product_id is the OnPrintShop id only.
+        Product.objects.filter(pk=product.pk).update(
+            ops_product_id=str(outcome.storefront_product_id)
+        )
+        log.ops_product_id = ops_id(outcome.storefront_product_id)
     log.status, log.step, log.error = PushLog.Status.PUSHED, None, None
     log.action = (
         PushLog.Action.CREATED if outcome.created
@@ -319,6 +325,12 @@ def _push(customer, product, entry, log):
     log.detail = outcome.summary
     log.storefront_product_id = str(outcome.storefront_product_id)
     return False
+
+
+def ops_id(storefront_product_id):
+    """An OnPrintShop product id (digits) as the integer the push history shows."""
+    value = str(storefront_product_id or "")
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _count_in_batch(batch_id, succeeded):
@@ -371,3 +383,18 @@ def deactivate_products(product_ids):
         logs.append(log)
     PushLog.objects.bulk_create(logs)
     return logs
+
+
+def publication_state(customer, product, entry):
+    """Whether the product as it stands in the customer's storefront is current.
+
+    "not published" (never pushed successfully), "up to date" (the last payload pushed is
+    what would be sent now), "out of date", or why it cannot be priced.
+    """
+    if entry is None or not entry.storefront_product_id or not entry.pushed_hash:
+        return "not published"
+    try:
+        priced = price_product(customer, product)
+    except NoMarkupRule as exc:
+        return f"not priced: {exc}"
+    return "up to date" if priced.content_hash() == entry.pushed_hash else "out of date"

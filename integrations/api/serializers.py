@@ -24,6 +24,7 @@ from integrations.models import (
     Organization,
     OVSIntegration,
     PrintOpsIntegration,
+    SyncRun,
     SyncStatus,
 )
 from integrations.printops.client import check_credentials
@@ -97,7 +98,9 @@ class PrintOpsIntegrationSerializer(IntegrationSerializer):
     proof a delivery comes from PrintOps, so it is OWNER_ONLY.
     """
 
-    webhook_url = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField(
+        help_text="The delivery URL to enter in PrintOps (its API has no field for it)"
+    )
 
     class Meta(IntegrationSerializer.Meta):
         model = PrintOpsIntegration
@@ -110,6 +113,12 @@ class PrintOpsIntegrationSerializer(IntegrationSerializer):
         return webhook_url(integration)
 
 
+@extend_schema_field({"type": "string", "enum": SyncStatus.values},
+                     component_name="SyncStatusValue")
+class SyncStatusField(serializers.CharField):
+    pass
+
+
 class SyncTriggerSerializer(serializers.Serializer):
     message = serializers.CharField()
     integration_id = serializers.UUIDField()
@@ -117,7 +126,7 @@ class SyncTriggerSerializer(serializers.Serializer):
 
 
 class SyncStatusSerializer(serializers.Serializer):
-    """Sync state and totals; while a sync runs, also its progress (percent), processed, total."""
+    """The spec's SyncStatusResponse, exactly: live progress is at `.../sync/progress`."""
 
     integration_id = serializers.UUIDField(source="id")
     sync_status = serializers.CharField()
@@ -128,18 +137,26 @@ class SyncStatusSerializer(serializers.Serializer):
     total_products_skipped = serializers.IntegerField()
     last_sync_stats = serializers.DictField(child=serializers.IntegerField())
     last_error_message = serializers.CharField(allow_null=True)
-    progress = serializers.IntegerField(source="sync_progress", required=False)
-    processed = serializers.IntegerField(source="sync_processed", required=False)
-    total = serializers.IntegerField(source="sync_total", allow_null=True, required=False)
 
-    RUNNING_ONLY = ("progress", "processed", "total")
 
-    def to_representation(self, integration):
-        data = super().to_representation(integration)
-        if integration.sync_status != SyncStatus.RUNNING:
-            for key in self.RUNNING_ONLY:
-                data.pop(key)
-        return data
+class SyncProgressSerializer(serializers.Serializer):
+    """The running sync's progress (or the last one's, when none runs)."""
+
+    integration_id = serializers.UUIDField(source="id")
+    run_id = serializers.UUIDField(source="sync_run_id", allow_null=True,
+                                   help_text="The run; null before the first sync")
+    sync_status = SyncStatusField()
+    processed = serializers.IntegerField(source="sync_processed",
+                                         help_text="Products read so far")
+    total = serializers.IntegerField(source="sync_total", allow_null=True,
+                                     help_text="Products to read, once the source says")
+    progress = serializers.IntegerField(source="sync_progress",
+                                        help_text="Percent done (0-100)")
+    started_at = serializers.DateTimeField(source="last_sync_at", allow_null=True)
+    heartbeat_at = serializers.DateTimeField(
+        source="sync_heartbeat_at", allow_null=True,
+        help_text="When the run last reported; a run silent for SYNC_STALE_AFTER is dead",
+    )
 
 
 @extend_schema_field({"type": "string", "enum": ImportTask.Status.values},
@@ -167,6 +184,25 @@ class ImportTaskSerializer(serializers.ModelSerializer):
             "error_message", "started_at", "completed_at", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    """One sync as it ran: when, how long (seconds; so far while running), what it did."""
+
+    integration_id = serializers.UUIDField(read_only=True)
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id", "integration_id", "full", "status", "started_at", "finished_at",
+            "duration_seconds", "created", "updated", "skipped", "failed", "pages",
+            "error_message",
+        ]
+        read_only_fields = fields
+
+    def get_duration_seconds(self, run) -> float:
+        return round(run.duration.total_seconds(), 3)
 
 
 class MessageSerializer(serializers.Serializer):

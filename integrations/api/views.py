@@ -27,6 +27,7 @@ from hub.api.errors import invalid
 from hub.api.filters import QueryFilterBackend, StrictBooleanField
 from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import DataCountPagination
+from hub.api.schema import NOT_QUEUED, conflict
 from integrations.api.permissions import (
     accessible_integration,
     query_organization,
@@ -38,11 +39,13 @@ from integrations.api.serializers import (
     IntegrationSerializer,
     MessageSerializer,
     ProductImportSerializer,
+    SyncProgressSerializer,
+    SyncRunSerializer,
     SyncStatusSerializer,
     SyncTriggerSerializer,
     typed_data,
 )
-from integrations.models import ImportTask, Integration, IntegrationType
+from integrations.models import ImportTask, Integration, IntegrationType, SyncRun
 from integrations.services import fail_stale_syncs, trigger_sync
 
 ORGANIZATION = OpenApiParameter(
@@ -74,15 +77,15 @@ class IntegrationInUse(APIException):
     default_detail = "The integration is a customer's storefront; give its customers another first"
 
 
-def require_source(integration):
-    """Only a source has products to import: a storefront's id is 422."""
+def require_source(integration, lacking="they have no products to import"):
+    """Only a source has products to import and syncs: a storefront's id is 422."""
     try:
         integration.typed().source()
     except NotImplementedError:
         raise invalid(
             "path", "integration_id",
             f"{integration.get_integration_type_display()} integrations are storefronts, "
-            "not sources: they have no products to import",
+            f"not sources: {lacking}",
             "not_a_source",
         ) from None
 
@@ -116,6 +119,14 @@ class ImportTaskPagination(DataCountPagination):
     default_limit = 10
 
 
+class SyncRunFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=SyncRun.Status.choices)
+
+    class Meta:
+        model = SyncRun
+        fields = []
+
+
 # -- integrations ----------------------------------------------------------------------
 
 
@@ -141,8 +152,7 @@ class IntegrationDetail(APIView):
         return Response(typed_data(accessible_integration(request, integration_id)))
 
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
-                   responses={200: MessageSerializer,
-                              409: OpenApiResponse(description="A customer's storefront")})
+                   responses={200: MessageSerializer, **conflict("A customer's storefront")})
     def delete(self, request, integration_id):
         try:
             accessible_integration(request, integration_id).delete()
@@ -221,7 +231,8 @@ class IntegrationSyncTrigger(TypedIntegrationView, APIView):
     """Queue a sync (a delta, or everything with `full=true`); 409 while one runs."""
 
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION, FULL], request=None,
-                   responses={202: SyncTriggerSerializer})
+                   responses={202: SyncTriggerSerializer, **conflict("A sync is running"),
+                              **NOT_QUEUED})
     def post(self, request, integration_id):
         integration = self.get_integration(integration_id)
         full = query_bool(request, "full")
@@ -241,11 +252,45 @@ class IntegrationSyncStatus(TypedIntegrationView, APIView):
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
-        integration = self.get_integration(integration_id)
-        # The sweeper is a task: with no worker alive, a dead run is noticed here.
-        if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
-            integration = self.get_integration(integration_id)
+        integration = notice_dead_run(self.get_integration(integration_id))
         return Response(SyncStatusSerializer(integration).data)
+
+
+@extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION])
+class SyncRunList(generics.ListAPIView):
+    """The source integration's sync runs, newest first (a storefront's id is 422)."""
+
+    serializer_class = SyncRunSerializer
+    pagination_class = ImportTaskPagination
+    filter_backends = [QueryFilterBackend]
+    filterset_class = SyncRunFilter
+    queryset = SyncRun.objects.all()
+
+    def get_queryset(self):
+        integration = accessible_integration(self.request, self.kwargs["integration_id"])
+        require_source(integration, "they do not sync")
+        return super().get_queryset().filter(integration=integration)
+
+
+def notice_dead_run(integration):
+    """The integration, its run marked failed first when it stopped beating: the sweeper
+    is a task, so with no worker alive a dead run is noticed when its state is read."""
+    if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
+        integration.refresh_from_db()
+    return integration
+
+
+class IntegrationSyncProgress(APIView):
+    """Live progress of the running sync (or of the last one): processed, total, percent,
+    the run's id, when it started and when it last reported."""
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
+                   responses={200: SyncProgressSerializer,
+                              422: OpenApiResponse(description="A storefront: it does not sync")})
+    def get(self, request, integration_id):
+        integration = accessible_integration(request, integration_id)
+        require_source(integration, "they do not sync")
+        return Response(SyncProgressSerializer(notice_dead_run(integration)).data)
 
 
 # -- product imports -------------------------------------------------------------------
@@ -255,7 +300,7 @@ class ImportProducts(APIView):
     """Queue an import of these product codes; poll the task it answers."""
 
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION], request=ProductImportSerializer,
-                   responses={202: ImportTaskSerializer})
+                   responses={202: ImportTaskSerializer, **NOT_QUEUED})
     def post(self, request, integration_id):
         integration = accessible_integration(request, integration_id)
         require_source(integration)

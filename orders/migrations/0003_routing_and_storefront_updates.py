@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         ('catalog', '0002_product_search_trigram'),
         ('integrations', '0003_printops_oms'),
         ('orders', '0002_pull_resume_window'),
-        ('pushes', '0006_order_webhooks'),
+        ('pushes', '0008_order_webhooks'),
     ]
 
     operations = [

@@ -248,7 +248,7 @@ def test_an_expired_token_answered_as_a_graphql_error_is_fetched_again_once(sand
     _, (first, _) = place_ops_order(sandbox, ops_client_)
     ops_client_.update_order_status(orders_products_id=first, status="Ready")
     fake = sandbox.fakes["ops"]
-    fake.set_faults(expired_token_as_error=True)
+    fake.set_faults(unauthenticated_as_200=True)
     requests.post(f"{sandbox.url_of('ops')}/_sandbox/expire-tokens")
 
     ops_client_.update_order_status(orders_products_id=first, status="Shipped")

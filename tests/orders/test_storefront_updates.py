@@ -128,7 +128,7 @@ def test_a_status_update_that_fails_is_retried_and_visible_until_sent(
 
 
 def test_an_expired_token_answered_as_an_error_is_renewed_once(sandbox, ops_order):
-    sandbox.fakes["ops"].set_faults(expired_token_as_error=True)
+    sandbox.fakes["ops"].set_faults(unauthenticated_as_200=True)
     requests.post(f"{sandbox.url_of('ops')}/_sandbox/expire-tokens", timeout=10)
     deliver_now(ops_order)
     assert len(ops_state(sandbox)["status_updates"]) == 3

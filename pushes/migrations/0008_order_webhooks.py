@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pushes', '0005_push_claimant_and_counted_log'),
+        ('pushes', '0007_push_log_refused'),
     ]
 
     operations = [
