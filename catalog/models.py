@@ -8,7 +8,7 @@ import uuid
 from decimal import Decimal
 
 from django.db import connections, models
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -181,18 +181,48 @@ class Product(TimeStamped):
 
 
 def variant_stats(product_ids):
-    """variant_count, price_min, price_max and total_inventory per product id, in one query."""
-    rows = (
-        Variant.objects.filter(product_id__in=product_ids)
-        .values("product_id")
-        .annotate(
-            variant_count=Count("id"),
-            price_min=Min("base_price"),
-            price_max=Max("base_price"),
-            total_inventory=Sum("inventory"),
+    """variant_count, price_min, price_max and total_inventory per product id, in one query.
+
+    A product's configurations are its variants and its print sizes (a print product sells
+    sizes): both are counted, their prices give the range, and sizes hold no inventory.
+    """
+    if not product_ids:
+        return {}
+    connection = connections[Variant.objects.db]
+    key = Variant._meta.get_field("product")
+    ids = [key.get_db_prep_value(product_id, connection) for product_id in product_ids]
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT product_id, COUNT(*), MIN(price), MAX(price), SUM(inventory)
+            FROM (
+                SELECT product_id, base_price AS price, inventory
+                FROM {Variant._meta.db_table} WHERE product_id IN ({marks})
+                UNION ALL
+                SELECT product_id, price, 0
+                FROM {PrintSize._meta.db_table} WHERE product_id IN ({marks})
+            ) configurations
+            GROUP BY product_id
+            """,
+            ids + ids,
         )
-    )
-    return {row.pop("product_id"): row for row in rows}
+        rows = cursor.fetchall()
+    # Raw rows: the ids and amounts come back as the driver gives them.
+    product_id_of = {
+        str(value): product_id for value, product_id in zip(ids, product_ids, strict=True)
+    }
+    return {
+        product_id_of[str(row[0])]: {
+            "variant_count": row[1], "price_min": _decimal(row[2]), "price_max": _decimal(row[3]),
+            "total_inventory": row[4],
+        }
+        for row in rows
+    }
+
+
+def _decimal(value):
+    return None if value is None else Decimal(str(value))
 
 
 class Variant(TimeStamped):
@@ -267,7 +297,12 @@ class ProductImage(TimeStamped):
 
     @property
     def color_key(self):
-        return (self.color or "").strip().lower().replace(" ", "_")
+        return color_key(self.color)
+
+
+def color_key(color):
+    """The key of `images_by_color`: "Heather Grey" -> "heather_grey", no colour -> ""."""
+    return (color or "").strip().lower().replace(" ", "_")
 
 
 class ProductOption(TimeStamped):

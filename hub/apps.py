@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class HubConfig(AppConfig):
     name = "hub"
     verbose_name = "Hub"
+
+    def ready(self):
+        from hub.api.tokens import connect_signals
+
+        connect_signals()
