@@ -180,40 +180,37 @@ class Product(TimeStamped):
             self.refresh_from_db(fields=["archived_at", "updated_at"])
 
 
-def variant_stats(product_ids):
+def variant_stats(products):
     """variant_count, price_min, price_max and total_inventory per product id, in one query.
 
-    A product's configurations are its variants and its print sizes (a print product sells
+    `products` is a queryset of products (a page: filtered, ordered, sliced) that the
+    database reads once as a common table expression, so no list of ids travels back. A
+    product's configurations are its variants and its print sizes (a print product sells
     sizes): both are counted, their prices give the range, and sizes hold no inventory.
     """
-    if not product_ids:
-        return {}
-    connection = connections[Variant.objects.db]
-    key = Variant._meta.get_field("product")
-    ids = [key.get_db_prep_value(product_id, connection) for product_id in product_ids]
-    marks = ", ".join(["%s"] * len(ids))
+    page_sql, params = products.values("id").query.sql_with_params()
+    connection = connections[products.db]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
+            WITH page AS ({page_sql})
             SELECT product_id, COUNT(*), MIN(price), MAX(price), SUM(inventory)
             FROM (
                 SELECT product_id, base_price AS price, inventory
-                FROM {Variant._meta.db_table} WHERE product_id IN ({marks})
+                FROM {Variant._meta.db_table} WHERE product_id IN (SELECT id FROM page)
                 UNION ALL
                 SELECT product_id, price, 0
-                FROM {PrintSize._meta.db_table} WHERE product_id IN ({marks})
+                FROM {PrintSize._meta.db_table} WHERE product_id IN (SELECT id FROM page)
             ) configurations
             GROUP BY product_id
             """,
-            ids + ids,
+            params,
         )
         rows = cursor.fetchall()
     # Raw rows: the ids and amounts come back as the driver gives them.
-    product_id_of = {
-        str(value): product_id for value, product_id in zip(ids, product_ids, strict=True)
-    }
+    to_id = Product._meta.pk.to_python
     return {
-        product_id_of[str(row[0])]: {
+        to_id(row[0]): {
             "variant_count": row[1], "price_min": _decimal(row[2]), "price_max": _decimal(row[3]),
             "total_inventory": row[4],
         }

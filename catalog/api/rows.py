@@ -6,8 +6,10 @@ dict that serializer would make from a model object, so a product page needs nei
 instances (with every column and timestamp parsed) nor DRF's per-field machinery per row.
 """
 
+import uuid
 from collections import defaultdict
 
+from django.db import connections
 from rest_framework import serializers
 
 from catalog.api.serializers import (
@@ -98,9 +100,9 @@ ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
 NO_STATS = {"variant_count": 0, "price_min": None, "price_max": None, "total_inventory": 0}
 
 
-def product_list(page):
-    """The list answer of a page of `Product.objects.listing_rows()` rows."""
-    stats = variant_stats([row["id"] for row in page])
+def product_list(page, queryset):
+    """The list answer of a page of `LIST.columns` rows, read by the sliced `queryset`."""
+    stats = variant_stats(queryset) if page else {}
     answer = []
     for row in page:
         counted = stats.get(row["id"], NO_STATS)
@@ -118,32 +120,84 @@ def _number(value):
     return None if value is None else float(value)
 
 
-def product_detail(product_id):
-    """The detail answer of one product, in four queries whatever its size; None if unknown.
+class OneProductRows:
+    """A values() query of one product's rows, built and compiled once, then run with each
+    product's id: the detail's queries differ only in that id, and building and compiling
+    them with the ORM costs more than running them."""
 
-    The product row comes with its supplier, its details and its print sizes (one row per
-    size); variants come with their prices and options with their attributes.
-    """
-    rows = list(
-        Product.objects.filter(pk=product_id)
-        .values(*DETAIL.columns, *APPAREL_DETAILS.columns, *PRINT_DETAILS.columns,
-                *SIZE.columns, "apparel_details", "print_details", "sizes__id")
-        .order_by("sizes__sort_order", "sizes__id")
+    SENTINEL = uuid.UUID(int=0)
+
+    def __init__(self, make):
+        self.make = make
+        self.compiled = {}
+
+    def __call__(self, product_id):
+        using = Product.objects.db
+        connection = connections[using]
+        if using not in self.compiled:
+            self.compiled[using] = self.compile(using, connection)
+        sql, params, names, converters = self.compiled[using]
+        key = Product._meta.pk.get_db_prep_value(product_id, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key if param is self.SENTINEL else param for param in params])
+            rows = cursor.fetchall()
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+            yield dict(zip(names, row, strict=True))
+
+    def compile(self, using, connection):
+        queryset = self.make(self.SENTINEL)
+        compiler = queryset.query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        placeholder = Product._meta.pk.get_db_prep_value(self.SENTINEL, connection)
+        params = [self.SENTINEL if param == placeholder else param for param in params]
+        converters = compiler.get_converters([column for column, _, _ in compiler.select])
+        return sql, params, list(queryset.query.selected), list(converters.items())
+
+
+# The product with its supplier, its details and its print sizes (one row per size).
+PRODUCT_ROWS = OneProductRows(lambda product_id: (
+    Product.objects.filter(pk=product_id)
+    .values(*DETAIL.columns, *APPAREL_DETAILS.columns, *PRINT_DETAILS.columns,
+            *SIZE.columns, "apparel_details", "print_details", "sizes__id")
+    .order_by("sizes__sort_order", "sizes__id")
+))
+IMAGE_ROWS = OneProductRows(lambda product_id: (
+    ProductImage.objects.filter(product_id=product_id)
+    .values(*IMAGE.columns).order_by("sort_order", "id")
+))
+VARIANT_ROWS = OneProductRows(lambda product_id: (
+    Variant.objects.filter(product_id=product_id)
+    .values(*VARIANT.columns, *PRICE.columns, "prices__id")
+    .order_by("sort_order", "id", *(f"prices__{name}" for name in VariantPrice._meta.ordering))
+))
+OPTION_ROWS = OneProductRows(lambda product_id: (
+    ProductOption.objects.filter(product_id=product_id)
+    .values(*OPTION.columns, *ATTRIBUTE.columns, "attributes__id")
+    .order_by(
+        "sort_order", "id", *(f"attributes__{name}" for name in OptionAttribute._meta.ordering)
     )
+))
+
+
+def product_detail(product_id):
+    """The detail answer of one product, in four queries whatever its size; None if unknown."""
+    rows = list(PRODUCT_ROWS(product_id))
     if not rows:
         return None
     product = rows[0]
-    images = [
-        IMAGE.render(row)
-        for row in ProductImage.objects.filter(product_id=product_id)
-        .values(*IMAGE.columns).order_by("sort_order", "id")
-    ]
+    images = [IMAGE.render(row) for row in IMAGE_ROWS(product_id)]
     return DETAIL.render(
         product,
-        variants=_variants(product_id),
+        variants=_nested(VARIANT_ROWS(product_id), VARIANT, "prices", PRICE, "prices__id"),
         images=images,
         images_by_color=_by_color(images),
-        options=_options(product_id),
+        options=_nested(
+            OPTION_ROWS(product_id), OPTION, "attributes", ATTRIBUTE, "attributes__id"
+        ),
         apparel_details=(
             APPAREL_DETAILS.render(product) if product["apparel_details"] is not None else None
         ),
@@ -152,26 +206,6 @@ def product_detail(product_id):
         ),
         sizes=[SIZE.render(row) for row in rows if row["sizes__id"] is not None],
     )
-
-
-def _variants(product_id):
-    rows = (
-        Variant.objects.filter(product_id=product_id)
-        .values(*VARIANT.columns, *PRICE.columns, "prices__id")
-        .order_by("sort_order", "id", *(f"prices__{name}" for name in VariantPrice._meta.ordering))
-    )
-    return _nested(rows, VARIANT, "prices", PRICE, "prices__id")
-
-
-def _options(product_id):
-    rows = (
-        ProductOption.objects.filter(product_id=product_id)
-        .values(*OPTION.columns, *ATTRIBUTE.columns, "attributes__id")
-        .order_by(
-            "sort_order", "id", *(f"attributes__{name}" for name in OptionAttribute._meta.ordering)
-        )
-    )
-    return _nested(rows, OPTION, "attributes", ATTRIBUTE, "attributes__id")
 
 
 def _nested(rows, parent, children_name, child, child_key):

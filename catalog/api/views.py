@@ -46,8 +46,11 @@ class ProductList(generics.ListAPIView):
         return Product.objects.order_by("product_name", "id").values(*rows.LIST.columns)
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(rows.product_list(page))
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(
+            rows.product_list(page, self.paginator.page_of(queryset))
+        )
 
 
 def product_detail_response(request, product_id):

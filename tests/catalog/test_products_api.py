@@ -346,3 +346,4 @@ def test_the_detail_uses_the_same_queries_whatever_the_variant_count(api, suppli
             api.get(f"/api/products/{product.id}")
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
