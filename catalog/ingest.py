@@ -159,22 +159,33 @@ class _Ingest:
         if not changed:
             return result
         try:
-            with transaction.atomic():
-                self.write(changed, existing, result)
+            result.add(self.store(changed, existing))
         except DatabaseError:
             # Rare: a row the database refuses. Store the others one by one so the bad
             # item is the only one lost, and name it.
             logger.warning("Batch write failed; retrying %s items one by one", len(changed))
             for index, product in changed:
                 try:
-                    with transaction.atomic():
-                        self.write([(index, product)], existing, result)
+                    result.add(self.store([(index, product)], existing))
                 except DatabaseError as exc:
                     result.fail(index, product["supplier_sku"], [
                         {"loc": [], "msg": f"Could not be stored: {exc.__class__.__name__}",
                          "type": "database_error"}
                     ])
         return result
+
+    def store(self, changed, existing):
+        """Write `changed` in one transaction; what it wrote, counted once it committed."""
+        categories = None if self.categories is None else dict(self.categories)
+        written = IngestResult()
+        try:
+            with transaction.atomic():
+                self.write(changed, existing, written)
+        except DatabaseError:
+            # The categories created inside the transaction are gone with it.
+            self.categories = categories
+            raise
+        return written
 
     def write(self, changed, existing, result):
         now = timezone.now()

@@ -11,10 +11,23 @@ import hashlib
 import json
 from decimal import Decimal, InvalidOperation
 
-from catalog.models import PrintSize, Variant
+from django.db.backends.base.operations import BaseDatabaseOperations
+
+from catalog.models import (
+    CATEGORY_PATH_SEPARATOR,
+    ApparelDetails,
+    Category,
+    OptionAttribute,
+    PrintDetails,
+    PrintSize,
+    Product,
+    ProductImage,
+    ProductOption,
+    Variant,
+    VariantPrice,
+)
 
 PRODUCT_TYPES = ("apparel", "print")
-MAX_MONEY = Decimal("100000000")
 
 
 class PayloadError(Exception):
@@ -24,7 +37,11 @@ class PayloadError(Exception):
 
 
 class _Checker:
-    """Collects errors while reading fields, so one pass reports every problem."""
+    """Collects errors while reading fields, so one pass reports every problem.
+
+    Every value is checked against the column that will hold it (its length, digits or
+    integer range), so what passes validation is never refused by the database.
+    """
 
     def __init__(self):
         self.errors = []
@@ -32,7 +49,14 @@ class _Checker:
     def error(self, loc, msg, type_="value_error"):
         self.errors.append({"loc": list(loc), "msg": msg, "type": type_})
 
-    def string(self, data, key, loc, *, required=False, max_length=255):
+    def storable(self, value, loc):
+        """False (and an error) for text the database cannot hold: NUL, lone surrogates."""
+        problem = _unstorable_text(value)
+        if problem:
+            self.error(loc, *problem)
+        return not problem
+
+    def string(self, data, key, loc, column, *, required=False):
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -44,15 +68,17 @@ class _Checker:
             self.error((*loc, key), "Input should be a valid string", "string_type")
             return None
         value = value.strip()
-        if max_length and len(value) > max_length:
+        if not self.storable(value, (*loc, key)):
+            return None
+        if column.max_length and len(value) > column.max_length:
             self.error(
-                (*loc, key), f"String should have at most {max_length} characters",
+                (*loc, key), f"String should have at most {column.max_length} characters",
                 "string_too_long",
             )
             return None
         return value
 
-    def decimal(self, data, key, loc, *, required=False, minimum=Decimal(0)):
+    def decimal(self, data, key, loc, column, *, required=False, minimum=Decimal(0)):
         value = data.get(key)
         if value is None or value == "":
             if required:
@@ -66,15 +92,19 @@ class _Checker:
         except InvalidOperation:
             self.error((*loc, key), "Input should be a valid decimal", "decimal_parsing")
             return None
-        if not number.is_finite() or number < minimum or number >= MAX_MONEY:
+        maximum = Decimal(10) ** (column.max_digits - column.decimal_places)
+        if (
+            not number.is_finite() or number < minimum
+            or number.quantize(Decimal(1).scaleb(-column.decimal_places)) >= maximum
+        ):
             self.error(
-                (*loc, key), f"Input should be a finite number between {minimum} and {MAX_MONEY}",
+                (*loc, key), f"Input should be a finite number between {minimum} and {maximum}",
                 "decimal_range",
             )
             return None
         return number.quantize(Decimal("0.0001"))
 
-    def integer(self, data, key, loc, *, default=None, minimum=None):
+    def integer(self, data, key, loc, column, *, default=None):
         value = data.get(key)
         if value is None or value == "":
             return default
@@ -83,13 +113,20 @@ class _Checker:
             return default
         try:
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.error((*loc, key), "Input should be a valid integer", "int_parsing")
             return default
-        if minimum is not None and number < minimum:
+        minimum, maximum = BaseDatabaseOperations.integer_field_ranges[column.get_internal_type()]
+        if number < minimum:
             self.error(
                 (*loc, key), f"Input should be greater than or equal to {minimum}",
                 "greater_than_equal",
+            )
+            return default
+        if number > maximum:
+            self.error(
+                (*loc, key), f"Input should be less than or equal to {maximum}",
+                "less_than_equal",
             )
             return default
         return number
@@ -101,6 +138,16 @@ class _Checker:
         if not isinstance(value, bool):
             self.error((*loc, key), "Input should be a valid boolean", "bool_type")
             return default
+        return value
+
+    def json(self, data, key, loc, *, default=None):
+        """Any JSON value, as long as every string and key in it can be stored."""
+        value = data.get(key)
+        if value is None:
+            return default
+        for text in _texts(value):
+            if not self.storable(text, (*loc, key)):
+                return default
         return value
 
     def objects(self, data, key, loc):
@@ -126,78 +173,121 @@ class _Checker:
             seen.add(item[key])
 
 
+def _unstorable_text(text):
+    """(msg, type) when PostgreSQL cannot store `text`, else None."""
+    if "\x00" in text:
+        return "String should not contain NUL characters", "string_nul"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "String should be valid Unicode", "string_unicode"
+    return None
+
+
+def _texts(value):
+    """Every string (values and keys) inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
 def _prices(check, data, loc):
+    column = VariantPrice._meta.get_field
     return [
         {
-            "price_type": check.string(price, "price_type", (*loc, i), max_length=64) or "Net",
-            "quantity_min": check.integer(price, "quantity_min", (*loc, i), default=1, minimum=0),
-            "quantity_max": check.integer(price, "quantity_max", (*loc, i), minimum=0),
-            "price": check.decimal(price, "price", (*loc, i), required=True),
+            "price_type": check.string(price, "price_type", (*loc, i), column("price_type"))
+            or "Net",
+            "quantity_min": check.integer(
+                price, "quantity_min", (*loc, i), column("quantity_min"), default=1
+            ),
+            "quantity_max": check.integer(price, "quantity_max", (*loc, i), column("quantity_max")),
+            "price": check.decimal(price, "price", (*loc, i), column("price"), required=True),
         }
         for i, price in check.objects(data, "prices", loc[:-1])
     ]
 
 
 def _variant(check, data, loc):
-    sku = check.string(data, "sku", loc)
-    color = check.string(data, "color", loc)
-    size = check.string(data, "size", loc)
+    column = Variant._meta.get_field
+    sku = check.string(data, "sku", loc, column("sku"))
+    color = check.string(data, "color", loc, column("color"))
+    size = check.string(data, "size", loc, column("size"))
+    variant_key = Variant.key_for(sku, color, size)
+    if len(variant_key) > column("variant_key").max_length:
+        check.error(loc, "A variant without a sku needs a shorter color and size", "too_long")
     return {
         "sku": sku,
         "color": color,
         "size": size,
-        "variant_key": Variant.key_for(sku, color, size),
-        "base_price": check.decimal(data, "base_price", loc),
-        "inventory": check.integer(data, "inventory", loc, default=0),
-        "warehouse": check.string(data, "warehouse", loc),
+        "variant_key": variant_key,
+        "base_price": check.decimal(data, "base_price", loc, column("base_price")),
+        "inventory": check.integer(data, "inventory", loc, column("inventory"), default=0),
+        "warehouse": check.string(data, "warehouse", loc, column("warehouse")),
         "prices": _prices(check, data, (*loc, "prices")),
     }
 
 
 def _image(check, data, loc):
+    column = ProductImage._meta.get_field
     return {
-        "url": check.string(data, "url", loc, required=True, max_length=2000),
-        "image_type": check.string(data, "image_type", loc, max_length=64),
-        "color": check.string(data, "color", loc),
-        "sort_order": check.integer(data, "sort_order", loc, default=0),
-        "checksum": check.string(data, "checksum", loc, max_length=128),
+        "url": check.string(data, "url", loc, column("source_url"), required=True),
+        "image_type": check.string(data, "image_type", loc, column("image_type")),
+        "color": check.string(data, "color", loc, column("color")),
+        "sort_order": check.integer(data, "sort_order", loc, column("sort_order"), default=0),
+        "checksum": check.string(data, "checksum", loc, column("checksum")),
+    }
+
+
+def _attribute(check, data, loc, index):
+    column = OptionAttribute._meta.get_field
+    return {
+        "title": check.string(data, "title", loc, column("title"), required=True),
+        "sort_order": check.integer(data, "sort_order", loc, column("sort_order"), default=index),
+        "attribute_key": check.string(data, "attribute_key", loc, column("attribute_key")),
+        "master_attribute_id": check.string(
+            data, "master_attribute_id", loc, column("master_attribute_id")
+        ),
+        "price": check.decimal(data, "price", loc, column("price")),
+        "setup_cost": check.decimal(data, "setup_cost", loc, column("setup_cost")),
+        "multiplier": check.decimal(data, "multiplier", loc, column("multiplier")),
     }
 
 
 def _option(check, data, loc):
+    column = ProductOption._meta.get_field
     attributes = [
-        {
-            "title": check.string(attr, "title", (*loc, "attributes", i), required=True),
-            "sort_order": check.integer(attr, "sort_order", (*loc, "attributes", i), default=i),
-            "attribute_key": check.string(attr, "attribute_key", (*loc, "attributes", i)),
-            "master_attribute_id": check.string(
-                attr, "master_attribute_id", (*loc, "attributes", i), max_length=64
-            ),
-            "price": check.decimal(attr, "price", (*loc, "attributes", i)),
-            "setup_cost": check.decimal(attr, "setup_cost", (*loc, "attributes", i)),
-            "multiplier": check.decimal(attr, "multiplier", (*loc, "attributes", i)),
-        }
+        _attribute(check, attr, (*loc, "attributes", i), i)
         for i, attr in check.objects(data, "attributes", loc)
     ]
     check.unique(attributes, "title", (*loc, "attributes"), "attribute title")
     return {
-        "option_key": check.string(data, "option_key", loc, required=True),
-        "title": check.string(data, "title", loc, required=True),
-        "options_type": check.string(data, "options_type", loc, max_length=64) or "select",
-        "sort_order": check.integer(data, "sort_order", loc, default=0),
-        "master_option_id": check.string(data, "master_option_id", loc, max_length=64),
+        "option_key": check.string(data, "option_key", loc, column("option_key"), required=True),
+        "title": check.string(data, "title", loc, column("title"), required=True),
+        "options_type": check.string(data, "options_type", loc, column("options_type"))
+        or "select",
+        "sort_order": check.integer(data, "sort_order", loc, column("sort_order"), default=0),
+        "master_option_id": check.string(
+            data, "master_option_id", loc, column("master_option_id")
+        ),
         "required": check.boolean(data, "required", loc),
         "attributes": attributes,
     }
 
 
 def _size(check, data, loc):
-    width = check.decimal(data, "width", loc, required=True)
-    height = check.decimal(data, "height", loc, required=True)
-    unit = check.string(data, "unit", loc, max_length=16) or "in"
-    label = check.string(data, "label", loc)
-    sku = check.string(data, "sku", loc)
-    attributes = data.get("attributes") or {}
+    column = PrintSize._meta.get_field
+    width = check.decimal(data, "width", loc, column("width"), required=True)
+    height = check.decimal(data, "height", loc, column("height"), required=True)
+    unit = check.string(data, "unit", loc, column("unit")) or "in"
+    label = check.string(data, "label", loc, column("label"))
+    sku = check.string(data, "sku", loc, column("sku"))
+    attributes = check.json(data, "attributes", loc) or {}
     if not isinstance(attributes, dict):
         check.error((*loc, "attributes"), "Input should be an object", "dict_type")
         attributes = {}
@@ -210,8 +300,8 @@ def _size(check, data, loc):
         "unit": unit,
         "label": label,
         "sku": sku,
-        "price": check.decimal(data, "price", loc),
-        "weight": check.decimal(data, "weight", loc),
+        "price": check.decimal(data, "price", loc, column("price")),
+        "weight": check.decimal(data, "weight", loc, column("weight")),
         "attributes": attributes,
     }
 
@@ -222,15 +312,17 @@ def _print_details(check, data, loc):
     if not isinstance(data, dict):
         check.error(loc, "Input should be an object", "dict_type")
         return None
+    column = PrintDetails._meta.get_field
     return {
-        "pricing_method": check.string(data, "pricing_method", loc, max_length=64) or "formula",
-        "min_width": check.decimal(data, "min_width", loc),
-        "max_width": check.decimal(data, "max_width", loc),
-        "min_height": check.decimal(data, "min_height", loc),
-        "max_height": check.decimal(data, "max_height", loc),
-        "size_unit": check.string(data, "size_unit", loc, max_length=16),
-        "base_price_per_sq_unit": check.decimal(data, "base_price_per_sq_unit", loc),
-        "raw_payload": data.get("raw_payload"),
+        "pricing_method": check.string(data, "pricing_method", loc, column("pricing_method"))
+        or "formula",
+        **{
+            name: check.decimal(data, name, loc, column(name))
+            for name in ("min_width", "max_width", "min_height", "max_height",
+                         "base_price_per_sq_unit")
+        },
+        "size_unit": check.string(data, "size_unit", loc, column("size_unit")),
+        "raw_payload": check.json(data, "raw_payload", loc),
     }
 
 
@@ -240,12 +332,35 @@ def _apparel_details(check, data, loc):
     if not isinstance(data, dict):
         check.error(loc, "Input should be an object", "dict_type")
         return None
+    column = ApparelDetails._meta.get_field
     return {
         "pricing_method": (
-            check.string(data, "pricing_method", loc, max_length=64) or "tiered_variant"
+            check.string(data, "pricing_method", loc, column("pricing_method"))
+            or "tiered_variant"
         ),
-        "raw_payload": data.get("raw_payload"),
+        "raw_payload": check.json(data, "raw_payload", loc),
     }
+
+
+def _category_path(check, data):
+    """The category names; each name is cut to fit its column, the whole path must fit."""
+    path = data.get("category_path")
+    if path is None:
+        return []
+    if not (isinstance(path, list) and all(isinstance(p, str) and p.strip() for p in path)):
+        check.error(("category_path",), "Input should be a list of category names", "list_type")
+        return []
+    names = [p.strip()[: Category._meta.get_field("name").max_length] for p in path]
+    if not all(check.storable(name, ("category_path",)) for name in names):
+        return []
+    max_length = Category._meta.get_field("path").max_length
+    if len(CATEGORY_PATH_SEPARATOR.join(names)) > max_length:
+        check.error(
+            ("category_path",), f"The joined path should have at most {max_length} characters",
+            "string_too_long",
+        )
+        return []
+    return names
 
 
 def _each(check, data, key, parse):
@@ -257,28 +372,27 @@ def parse_product(data):
     check = _Checker()
     if not isinstance(data, dict):
         raise PayloadError([{"loc": [], "msg": "Input should be an object", "type": "dict_type"}])
-    path = data.get("category_path")
-    if path is None:
-        category_path = []
-    elif isinstance(path, list) and all(isinstance(p, str) and p.strip() for p in path):
-        category_path = [p.strip()[:255] for p in path]
-    else:
-        check.error(("category_path",), "Input should be a list of category names", "list_type")
-        category_path = []
     product_type = data.get("product_type")
     if product_type not in PRODUCT_TYPES:
         check.error(
             ("product_type",), "Input should be 'apparel' or 'print'", "enum"
         )
+    column = Product._meta.get_field
     product = {
-        "supplier_sku": check.string(data, "supplier_sku", (), required=True),
-        "product_name": check.string(data, "product_name", (), required=True, max_length=500),
-        "brand": check.string(data, "brand", ()),
-        "category_path": category_path,
-        "description": check.string(data, "description", (), max_length=None),
+        "supplier_sku": check.string(
+            data, "supplier_sku", (), column("supplier_sku"), required=True
+        ),
+        "product_name": check.string(
+            data, "product_name", (), column("product_name"), required=True
+        ),
+        "brand": check.string(data, "brand", (), column("brand")),
+        "category_path": _category_path(check, data),
+        "description": check.string(data, "description", (), column("description")),
         "product_type": product_type,
-        "image_url": check.string(data, "image_url", (), max_length=2000),
-        "external_catalogue": check.string(data, "external_catalogue", ()),
+        "image_url": check.string(data, "image_url", (), column("image_url")),
+        "external_catalogue": check.string(
+            data, "external_catalogue", (), column("external_catalogue")
+        ),
         # None: keep what the catalog has (a sync does not know which products are fillers).
         "is_filler": check.boolean(data, "is_filler", (), default=None),
         "variants": _each(check, data, "variants", _variant),

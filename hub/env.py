@@ -8,6 +8,7 @@ import os
 import warnings
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE = {"1", "true", "yes", "on"}
@@ -96,3 +97,27 @@ def env_url(name, default, *, schemes):
             f"{name} must be a URL starting with one of {', '.join(s + '://' for s in schemes)}."
         )
     return value
+
+
+def fernet_keys(name, keys):
+    """`keys` if it holds at least one key and every one is a Fernet key.
+
+    The message names the variable and the key's position, never the key.
+    """
+    if not keys:
+        raise ImproperlyConfigured(
+            f"{name} is empty: set at least one Fernet key (python -c \"from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\")."
+        )
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}[{index}] is not a valid Fernet key (32 url-safe base64-encoded bytes)."
+            ) from None
+    return list(keys)
+
+
+def env_fernet_keys(name):
+    return fernet_keys(name, env_list(name))

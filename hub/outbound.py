@@ -11,12 +11,16 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util import Retry
+from urllib3.util.util import reraise
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
 MAX_REDIRECTS = 5
 ALLOWED_SCHEMES = ("http", "https")
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+# Sending one of these twice has the effect of sending it once.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 
 
 class OutboundBlocked(Exception):
@@ -114,6 +118,19 @@ def check_url(url: str) -> None:
         )
 
 
+class _Retry(Retry):
+    """Retries a request whose answer did not come (a read timeout, a dropped connection)
+    only when its method is idempotent: the server may have acted on it, and acting on a
+    GET, PUT or DELETE twice does no harm, while a POST could create a duplicate."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
+                  _stacktrace=None):
+        if (error is not None and self._is_read_error(error)
+                and (method or "").upper() not in IDEMPOTENT_METHODS):
+            raise reraise(type(error), error, _stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
 class GuardedSession(requests.Session):
     """A session that checks the address of every request and redirect hop before sending.
 
@@ -127,12 +144,11 @@ class GuardedSession(requests.Session):
         methods = Retry.DEFAULT_ALLOWED_METHODS
         if retry_post:
             methods = methods | {"POST"}
-        retry = Retry(
+        retry = _Retry(
             total=retries,
             connect=retries,
-            # A read error means the server may have acted on the request, and retrying a read
-            # timeout multiplies the wait; it is raised as requests.ReadTimeout instead.
-            read=False,
+            # Read timeouts: idempotent methods only (see _Retry).
+            read=retries,
             status=retries,
             status_forcelist=(500, 502, 503, 504),
             allowed_methods=methods,
@@ -150,7 +166,14 @@ class GuardedSession(requests.Session):
         check_url(request.url)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = tuple(getattr(settings, "OUTBOUND_TIMEOUT", DEFAULT_TIMEOUT))
-        return super().send(request, **kwargs)
+        try:
+            return super().send(request, **kwargs)
+        except requests.ConnectionError as exc:
+            # Read timeouts that outlasted the retries reach us as a connection error.
+            cause = exc.args[0] if exc.args else None
+            if isinstance(cause, MaxRetryError) and isinstance(cause.reason, ReadTimeoutError):
+                raise requests.ReadTimeout(cause, request=request) from None
+            raise
 
 
 def guarded_session(*, retries: int = 3, retry_post: bool = False) -> GuardedSession:

@@ -9,25 +9,15 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, MultiFernet
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F, Value
+
+from hub.env import fernet_keys
 
 
 @lru_cache(maxsize=4)
 def _build_fernet(keys: tuple[str, ...]) -> MultiFernet:
-    if not keys:
-        raise ImproperlyConfigured("HUB_ENCRYPTION_KEYS is empty: set at least one Fernet key")
-    fernets = []
-    for index, key in enumerate(keys):
-        try:
-            fernets.append(Fernet(key))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"HUB_ENCRYPTION_KEYS[{index}] is not a valid Fernet key"
-                " (32 url-safe base64-encoded bytes)"
-            ) from None
-    return MultiFernet(fernets)
+    return MultiFernet([Fernet(key) for key in fernet_keys("HUB_ENCRYPTION_KEYS", keys)])
 
 
 def _fernet() -> MultiFernet:

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from hub.env import (
     env_bool,
     env_database,
+    env_fernet_keys,
     env_floats,
     env_int,
     env_list,
@@ -167,8 +168,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Ingest takes large JSON bodies (a page of products with all their variants).
+# Ingest takes large JSON bodies: up to MAX_INGEST_ITEMS products with all their
+# variants (a product of 30 variants with price tiers and images is ~10 KB, so the
+# largest request is ~50 MB). The production server gives a request REQUEST_TIMEOUT
+# seconds (gunicorn.conf.py): the largest ingest at 20 products a second, a third of the
+# rate measured on two cores, with time to spare.
+MAX_INGEST_ITEMS = env_int("MAX_INGEST_ITEMS", 5000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 * 1024, minimum=1)
+REQUEST_TIMEOUT = env_int("REQUEST_TIMEOUT", 300, minimum=30)
 # The admin's product page posts every variant row's fields at once.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 ACCESS_TOKEN_TTL = env_int("ACCESS_TOKEN_TTL", 8 * 3600, minimum=60)
@@ -177,7 +184,8 @@ INGEST_SECRET = env_str("INGEST_SECRET", "")
 # --- Secrets at rest and outbound HTTP ------------------------------------------------
 
 # Fernet keys, newest first: the first encrypts, all decrypt (see README, key rotation).
-HUB_ENCRYPTION_KEYS = env_list("HUB_ENCRYPTION_KEYS")
+# Required: without one the first secret written would fail, so the hub does not start.
+HUB_ENCRYPTION_KEYS = env_fernet_keys("HUB_ENCRYPTION_KEYS")
 # Hosts or networks outbound requests may reach although they are not public
 # (the sandbox on loopback, a supplier on a private network).
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")

@@ -21,7 +21,7 @@ from django_celery_beat.validators import crontab_validator
 
 from catalog.admin import count_of
 from hub.admin import ReadOnlyAdmin
-from hub.queue import enqueue
+from hub.queue import QueueUnavailable
 from integrations.models import (
     INTEGRATION_MODELS,
     ImportTask,
@@ -36,8 +36,7 @@ from integrations.models import (
 from integrations.printops.client import PrintOpsError
 from integrations.printops.webhooks import register_webhooks
 from integrations.schedules import ensure_schedule
-from integrations.services import claim_sync, create_integration
-from integrations.tasks import sync_integration
+from integrations.services import create_integration, trigger_sync
 
 LATEST_IMPORTS = 20
 
@@ -336,11 +335,14 @@ class OVSIntegrationAdmin(admin.ModelAdmin):
     def queue_syncs(self, request, queryset, *, full):
         queued, running = 0, []
         for pk, name in queryset.values_list("pk", "name"):
-            run_id = claim_sync(pk, full=full)
+            try:
+                run_id = trigger_sync(pk, full=full)
+            except QueueUnavailable as exc:
+                self.message_user(request, f"{name}: {exc}", messages.ERROR)
+                break
             if run_id is None:
                 running.append(name)
                 continue
-            enqueue(sync_integration, str(pk), str(run_id), full)
             queued += 1
         message = f"Queued {queued} sync{pluralize(queued)}"
         if running:

@@ -2,11 +2,10 @@
 
 import logging
 
-from hub.queue import enqueue
 from integrations.models import OVSIntegration, PrintOpsIntegration
 from integrations.printops.client import PrintOpsError
 from integrations.printops.webhooks import register_webhooks
-from integrations.services import claim_sync, create_integration
+from integrations.services import create_integration, trigger_sync
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +51,5 @@ def load_demo_printops(owner, sandbox_url):
 
 
 def queue_first_sync(integration):
-    from integrations.tasks import sync_integration
-
     if integration.last_successful_sync_at is None:
-        run_id = claim_sync(integration.pk, full=True)
-        if run_id:
-            enqueue(sync_integration, str(integration.pk), str(run_id), True)
+        trigger_sync(integration.pk, full=True)

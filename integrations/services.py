@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from catalog.ingest import LARGE_LOAD, IngestResult, ingest_products, refresh_planner_statistics
 from catalog.models import Supplier
+from hub.heartbeat import Heartbeat
+from hub.queue import QueueUnavailable, enqueue
 from integrations.models import ImportTask, Integration, SyncStatus
 from integrations.sources import InvalidProduct, ProductNotFound, SourceError
 
@@ -73,6 +75,33 @@ def claim_sync(integration_id, *, full=False):
     return run_id if claimed else None
 
 
+# What a claim overwrites; put back when the claimed run could not be queued.
+CLAIMED_FIELDS = (
+    "sync_status", "sync_run_id", "sync_full", "last_sync_at", "sync_heartbeat_at",
+    "sync_processed", "sync_total", "last_error_message", "last_sync_stats",
+)
+
+
+def trigger_sync(integration_id, *, full=False):
+    """Claim the sync and queue its run; the run id, or None if one is running.
+
+    When the queue does not take the task, the claim is undone (the integration is as
+    it was before) and QueueUnavailable is raised.
+    """
+    before = Integration.objects.filter(pk=integration_id).values(*CLAIMED_FIELDS).first()
+    run_id = claim_sync(integration_id, full=full)
+    if run_id is None:
+        return None
+    from integrations.tasks import sync_integration
+
+    try:
+        enqueue(sync_integration, str(integration_id), str(run_id), full)
+    except QueueUnavailable:
+        _run(integration_id, run_id).update(**before)
+        raise
+    return run_id
+
+
 def _run(integration_id, run_id):
     """The integration's row, only while `run_id` still holds the claim."""
     return Integration.objects.filter(
@@ -94,9 +123,18 @@ def run_sync(integration_id, run_id, on_page=None):
     everything before it stored. Returns the IngestResult, or None when the run no
     longer holds the claim.
     """
+    # A queued run's heartbeat is its claim time: it starts beating now.
+    if not _run(integration_id, run_id).update(sync_heartbeat_at=timezone.now()):
+        logger.info("Sync %s of %s no longer holds the claim; skipped", run_id, integration_id)
+        return None
+    with Heartbeat(lambda: _run(integration_id, run_id).update(sync_heartbeat_at=timezone.now()),
+                   heartbeat_every()):
+        return _run_sync(integration_id, run_id, on_page)
+
+
+def _run_sync(integration_id, run_id, on_page):
     integration = _run(integration_id, run_id).select_related("supplier").first()
     if integration is None:
-        logger.info("Sync %s of %s no longer holds the claim; skipped", run_id, integration_id)
         return None
     integration = integration.typed()
     since = None if integration.sync_full else integration.last_successful_sync_at
@@ -156,22 +194,39 @@ def _totals(result):
     }
 
 
+LOST_SYNC = "The sync stopped without finishing (its worker was lost)."
+LOST_IMPORT = "The import stopped without finishing (its worker was lost)."
+NEVER_STARTED_IMPORT = "The import never started (no worker took it)."
+
+
+def fail_stale_syncs(integrations=None):
+    """Mark failed the running syncs among `integrations` (default all) whose heartbeat
+    stopped: their worker died. The sweeper and the sync status both ask this."""
+    integrations = Integration.objects.all() if integrations is None else integrations
+    return integrations.filter(
+        sync_status=SyncStatus.RUNNING, sync_heartbeat_at__lt=timezone.now() - stale_after()
+    ).update(sync_status=SyncStatus.ERROR, last_error_message=LOST_SYNC)
+
+
 def sweep_stale_syncs():
-    """Mark failed every running sync whose heartbeat stopped (its worker died)."""
-    cutoff = timezone.now() - stale_after()
-    syncs = Integration.objects.filter(
-        sync_status=SyncStatus.RUNNING, sync_heartbeat_at__lt=cutoff
-    ).update(
-        sync_status=SyncStatus.ERROR,
-        last_error_message="The sync stopped without finishing (its worker was lost).",
+    """Mark failed every sync and import whose worker died, and imports no worker took."""
+    now = timezone.now()
+    cutoff = now - stale_after()
+    stale = ImportTask.objects.filter(updated_at__lt=cutoff)
+    imports = sum(
+        stale.filter(status=status).update(
+            status=ImportTask.Status.FAILURE, completed_at=now, updated_at=now,
+            error_message=message,
+        )
+        for status, message in ((ImportTask.Status.STARTED, LOST_IMPORT),
+                                (ImportTask.Status.PENDING, NEVER_STARTED_IMPORT))
     )
-    imports = ImportTask.objects.filter(
-        status__in=[ImportTask.Status.STARTED], updated_at__lt=cutoff
-    ).update(
-        status=ImportTask.Status.FAILURE, completed_at=timezone.now(),
-        error_message="The import stopped without finishing (its worker was lost).",
-    )
-    return syncs, imports
+    return fail_stale_syncs(), imports
+
+
+def heartbeat_every():
+    """Seconds between heartbeats: a few fit in SYNC_STALE_AFTER."""
+    return stale_after().total_seconds() / 4
 
 
 # -- imports ---------------------------------------------------------------------------
@@ -186,11 +241,20 @@ def run_import(task_id):
         return None
     integration = task.integration.typed()
     codes = list(dict.fromkeys(task.product_codes))
-    outcomes = {}
-    ImportTask.objects.filter(pk=task.pk).update(
+    started = ImportTask.objects.filter(pk=task.pk, status=ImportTask.Status.PENDING).update(
         status=ImportTask.Status.STARTED, started_at=timezone.now(), total_items=len(codes),
         updated_at=timezone.now(),
     )
+    if not started:
+        return None  # swept, or taken by another worker, in the meantime
+    with Heartbeat(lambda: ImportTask.objects.filter(
+        pk=task.pk, status=ImportTask.Status.STARTED
+    ).update(updated_at=timezone.now()), heartbeat_every()):
+        return _run_import(task, integration, codes)
+
+
+def _run_import(task, integration, codes):
+    outcomes = {}
     try:
         source = integration.source()
         for n, code in enumerate(codes, start=1):
@@ -201,7 +265,7 @@ def run_import(task_id):
             )
     except Exception as exc:
         if not isinstance(exc, SourceError):
-            logger.exception("Import %s failed", task_id)
+            logger.exception("Import %s failed", task.pk)
         ImportTask.objects.filter(pk=task.pk).update(
             status=ImportTask.Status.FAILURE, completed_at=timezone.now(),
             updated_at=timezone.now(), result_data=_import_result(outcomes),

@@ -135,8 +135,10 @@ class StorefrontProduct(models.Model):
     # Hash of the priced payload last pushed successfully: equal means nothing to send.
     pushed_hash = models.CharField(max_length=64, blank=True, default="")
     last_pushed_at = models.DateTimeField(null=True, blank=True)
-    # Set while a push holds this product for this customer (one push at a time).
+    # Set while a push holds this product for this customer (one push at a time), and
+    # refreshed by its heartbeat; claimed_by names the push (its task's id).
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -215,11 +217,19 @@ class PushLog(models.Model):
     # The product's id in the storefront, as the storefront returned it.
     storefront_product_id = models.CharField(max_length=64, null=True, blank=True)
     payload_hash = models.CharField(max_length=64, blank=True, default="")
+    # This entry is its batch item's final outcome, counted in the batch (once per item).
+    counted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-pushed_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "product", "-pushed_at"], name="pushlog_history"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "product"], condition=Q(counted=True),
+                name="push_log_counted_once_per_batch_item",
+            ),
         ]
 
     def __str__(self):

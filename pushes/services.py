@@ -2,20 +2,27 @@
 
 `push_product` is the one way a product reaches a storefront: price it for the
 customer, skip it when nothing changed since the last success, hand it to the
-customer's storefront, store the ids that came back, and log the attempt. Only one push
-of a product to a customer runs at a time: it holds a claim on the StorefrontProduct row.
+customer's storefront, store the ids the moment they come back, and log the attempt.
+
+Only one push of a product to a customer runs at a time: it holds a claim on the
+StorefrontProduct row, taken by a claimant (the task's id: a redelivered task takes its
+own claim back at once) and kept fresh by a heartbeat while the push runs, so the claim
+of a push whose process died expires after CLAIM_EXPIRES and no live push is ever taken
+over. Every attempt ends in the push log; the final outcome of a batch item is counted
+in its batch once, in the same transaction as its log entry.
 """
 
 import logging
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.models import Product
-from hub.queue import enqueue
+from hub.heartbeat import Heartbeat
+from hub.queue import QueueUnavailable, enqueue
 from pushes.models import (
     CategoryMapping,
     Customer,
@@ -28,8 +35,10 @@ from pushes.storefronts import PushFailed, PushState
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this belongs to a push whose worker died; it may be taken over.
-CLAIM_EXPIRES = timedelta(minutes=10)
+# A claim not refreshed for this long belongs to a push whose worker died; it may be
+# taken over. A live push refreshes it every CLAIM_HEARTBEAT.
+CLAIM_EXPIRES = timedelta(seconds=60)
+CLAIM_HEARTBEAT = timedelta(seconds=15)
 
 
 class PushRefused(Exception):
@@ -45,6 +54,10 @@ class PushRefused(Exception):
 
 class PushBusy(Exception):
     """Another push of the same product to the same customer is running."""
+
+
+GAVE_UP_BUSY = ("Another push of this product to this customer kept running; this one "
+                "gave up waiting for it.")
 
 
 def check_pushable(customer, product):
@@ -81,19 +94,46 @@ def start_batch(customer, products, user=None):
     from pushes.tasks import push_product_task
 
     product_ids = list(dict.fromkeys(str(pk) for pk in products))
-    with transaction.atomic():
-        batch = PushBatch.objects.create(customer=customer, created_by=user,
-                                         total=len(product_ids))
-        for product_id in product_ids:
+    batch = PushBatch.objects.create(customer=customer, created_by=user, total=len(product_ids))
+    for n, product_id in enumerate(product_ids):
+        try:
             enqueue(push_product_task, str(customer.pk), product_id, None, str(batch.pk))
+        except QueueUnavailable:
+            if n == 0:
+                batch.delete()  # nothing started: no batch
+                raise
+            # Part of the batch runs: the rest is a failure of its own, logged and counted.
+            for rest in product_ids[n:]:
+                log_failure(customer.pk, rest, step="queue", error=str(QueueUnavailable()),
+                            batch_id=batch.pk)
+            break
     return batch
 
 
-def _claim(entry):
+def _claim(entry, claimant):
     now = timezone.now()
     return StorefrontProduct.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRES), pk=entry.pk
-    ).update(claimed_at=now) == 1
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_EXPIRES)
+        | Q(claimed_by=claimant),
+        pk=entry.pk,
+    ).update(claimed_at=now, claimed_by=claimant) == 1
+
+
+def _release(entry, claimant):
+    # Only our own claim: after an expiry it may belong to another push now.
+    StorefrontProduct.objects.filter(pk=entry.pk, claimed_by=claimant).update(
+        claimed_at=None, claimed_by=None
+    )
+
+
+def _claim_heartbeat(entry, claimant):
+    """Keeps the claim fresh while the push runs, however long one request takes."""
+    def beat():
+        StorefrontProduct.objects.filter(pk=entry.pk, claimed_by=claimant).update(
+            claimed_at=timezone.now()
+        )
+
+    return Heartbeat(beat, CLAIM_HEARTBEAT.total_seconds())
 
 
 def _category_ids(customer, priced):
@@ -118,14 +158,16 @@ def _keep_categories(customer, new_category_ids):
     )
 
 
-def push_product(customer_id, product_id, *, log_id=None, batch_id=None, final=True):
+def push_product(customer_id, product_id, *, log_id=None, batch_id=None, final=True,
+                 claimant=None):
     """Push one product to one customer's storefront and log the attempt.
 
     Returns (log, retryable): `retryable` is True for a failure that may heal (a timeout,
     a 5xx); the caller may try again, and the ids obtained so far are kept for that.
     `final` says whether this is the last attempt (a batch counts only final outcomes).
-    Raises PushBusy when another push of the pair holds the claim. Returns (None, False)
-    when the customer or product no longer exists.
+    `claimant` names who claims the pair (a task's id; a new one when None): the same
+    claimant takes its claim back at once. Raises PushBusy when another push of the pair
+    holds the claim. Returns (None, False) when the customer or product no longer exists.
     """
     customer = Customer.objects.select_related("storefront").filter(pk=customer_id).first()
     product = Product.objects.select_related("category").filter(pk=product_id).first()
@@ -135,8 +177,9 @@ def push_product(customer_id, product_id, *, log_id=None, batch_id=None, final=T
         return None, False
     if log_id and PushLog.objects.filter(pk=log_id).exists():
         log_id = None  # a redelivered task: its first attempt is already logged
+    claimant = str(claimant or uuid.uuid4())
     entry, _ = StorefrontProduct.objects.get_or_create(customer=customer, product=product)
-    if not _claim(entry):
+    if not _claim(entry, claimant):
         raise PushBusy(f"A push of {product.supplier_sku} to {customer.name} is running.")
     # Failed until shown otherwise, so even an unexpected error leaves a truthful entry.
     log = PushLog(id=log_id or uuid.uuid4(), customer=customer, product=product,
@@ -144,18 +187,76 @@ def push_product(customer_id, product_id, *, log_id=None, batch_id=None, final=T
                   step="storefront", error="The push stopped unexpectedly.")
     retryable = False
     try:
-        entry.refresh_from_db()
-        retryable = _push(customer, product, entry, log)
+        with _claim_heartbeat(entry, claimant):
+            entry.refresh_from_db()
+            retryable = _push(customer, product, entry, log)
         if retryable and not final:
             log.error = f"{log.error} (will be retried)"
     finally:
         try:
-            log.save(force_insert=True)
-            if batch_id and (log.status == PushLog.Status.PUSHED or final or not retryable):
-                _count_in_batch(batch_id, log.status == PushLog.Status.PUSHED)
+            _save_log(log, counts=log.status == PushLog.Status.PUSHED or final or not retryable)
         finally:
-            StorefrontProduct.objects.filter(pk=entry.pk).update(claimed_at=None)
+            _release(entry, claimant)
     return log, retryable
+
+
+def give_up_busy(customer_id, product_id, *, log_id=None, batch_id=None):
+    """Log and count a push that waited too long for another push of the same pair."""
+    return log_failure(customer_id, product_id, step="claim", error=GAVE_UP_BUSY,
+                       log_id=log_id, batch_id=batch_id)
+
+
+def log_failure(customer_id, product_id, *, step, error, log_id=None, batch_id=None):
+    """Log (and count in its batch) a push that failed before it could start."""
+    if not (Customer.objects.filter(pk=customer_id).exists()
+            and Product.objects.filter(pk=product_id).exists()):
+        if batch_id:
+            _count_in_batch(batch_id, succeeded=False)
+        return None
+    if log_id and PushLog.objects.filter(pk=log_id).exists():
+        log_id = None
+    log = PushLog(id=log_id or uuid.uuid4(), customer_id=customer_id, product_id=product_id,
+                  batch_id=batch_id, status=PushLog.Status.FAILED,
+                  action=PushLog.Action.FAILED, step=step, error=error)
+    _save_log(log, counts=True)
+    return log
+
+
+def _save_log(log, *, counts):
+    """Save an attempt's log entry; a batch item's final outcome is counted with it.
+
+    In one transaction, and once per batch item however often it ran: a redelivered
+    task, or a process that died between logging and counting, never counts twice.
+    """
+    log.counted = bool(counts and log.batch_id) and not PushLog.objects.filter(
+        batch_id=log.batch_id, product_id=log.product_id, counted=True
+    ).exists()
+    try:
+        with transaction.atomic():
+            log.save(force_insert=True)
+            if log.counted:
+                _count_in_batch(log.batch_id, log.status == PushLog.Status.PUSHED)
+    except IntegrityError:
+        if not log.counted:
+            raise
+        log.counted = False  # counted by another attempt in the meantime
+        log.save(force_insert=True)
+
+
+def _keeper(customer, entry):
+    """PushState.keep for this push: store the storefront's ids the moment they come."""
+    kept = {}
+
+    def keep(storefront_product_id, refs, new_category_ids):
+        if new_category_ids.items() - kept.get("categories", {}).items():
+            _keep_categories(customer, new_category_ids)
+        if (storefront_product_id, refs) != kept.get("ids"):
+            StorefrontProduct.objects.filter(pk=entry.pk).update(
+                storefront_product_id=storefront_product_id, refs=refs
+            )
+        kept.update(categories=dict(new_category_ids), ids=(storefront_product_id, refs))
+
+    return keep
 
 
 def _push(customer, product, entry, log):
@@ -184,7 +285,7 @@ def _push(customer, product, entry, log):
 
     state = PushState(storefront_product_id=entry.storefront_product_id, refs=entry.refs,
                       category_ids=_category_ids(customer, priced),
-                      options=customer.storefront_options)
+                      options=customer.storefront_options, keep=_keeper(customer, entry))
     storefront = customer.storefront.typed().storefront()
     try:
         outcome = storefront.push(priced, state)

@@ -13,12 +13,19 @@ with one method:
 
 `state` carries what the hub knows of the product in that storefront (its id and the
 ids of whatever hangs off it, in `refs`), loaded from StorefrontProduct. A storefront
-creates what has no id yet and updates what has one. It raises PushFailed naming the
-step that failed; the ids it obtained before that go in the exception's `refs`, so a
-retry updates them instead of creating duplicates.
+creates what has no id yet and updates what has one. The moment the storefront returns
+an id, the push calls `state.keep(storefront_product_id, refs, new_category_ids)`, which
+stores them before the next request: a push whose process dies on the next line is
+continued by the next attempt, never duplicated. It raises PushFailed naming the step
+that failed; the ids it obtained before that go in the exception's `refs` as well.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+
+def keep_nothing(storefront_product_id, refs, new_category_ids):
+    """The default `PushState.keep`, for pushes whose ids are kept by their caller only."""
 
 
 @dataclass
@@ -29,6 +36,8 @@ class PushState:
     category_ids: dict = field(default_factory=dict)
     # The customer's settings for this storefront (Customer.storefront_options).
     options: dict = field(default_factory=dict)
+    # Stores the ids obtained so far, at once (see the module's notes).
+    keep: Callable = keep_nothing
 
 
 @dataclass

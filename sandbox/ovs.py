@@ -16,6 +16,8 @@ to images):
 - `fail_page`: that page of `/products` answers 500 while it is set.
 - `bad_product_codes`: those products are served malformed (no `name`, `variants` a
   string), in listings and on their own.
+- `nul_name_codes`: those products' names carry a NUL character (well-formed JSON that
+  no database column can hold).
 
 Control paths, besides the common ones:
 - `POST /_sandbox/touch` `{"codes": [...]}` or `{"count": N}`: those products are
@@ -113,7 +115,7 @@ class OVSFake(Fake):
         Rule("/_sandbox/remove", endpoint="control_remove", methods=["POST"]),
         Rule("/_sandbox/expire-tokens", endpoint="control_expire_tokens", methods=["POST"]),
     ]
-    extra_faults = {"fail_page": None, "bad_product_codes": []}
+    extra_faults = {"fail_page": None, "bad_product_codes": [], "nul_name_codes": []}
 
     def seed(self):
         self.username = self.options.get("username", "demo")
@@ -170,6 +172,8 @@ class OVSFake(Fake):
         if revision:
             product["name"] += f" (rev {revision + 1})"
         product["updated_at"] = timestamp(self.updated_at(index))
+        if code in self.faults["nul_name_codes"]:
+            product["name"] += "\x00"
         if code in self.faults["bad_product_codes"]:
             del product["name"]
             product["variants"] = "unavailable"

@@ -65,3 +65,21 @@ def eager_tasks(monkeypatch):
     from hub.celery import app
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
+@pytest.fixture
+def broker_down():
+    """The task queue's broker cannot be reached (nothing listens at its address)."""
+    from hub.celery import app
+
+    saved = app.conf.broker_url, app.conf.broker_write_url
+
+    def reconnect(url):
+        app.conf.broker_url = app.conf.broker_write_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    reconnect("redis://127.0.0.1:1/0")
+    yield
+    reconnect(saved[0])
+    app.conf.broker_write_url = saved[1]

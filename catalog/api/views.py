@@ -30,8 +30,6 @@ from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import SkipLimitPagination
 from hub.api.permissions import IsStaff, IsStaffOrReadOnly
 
-MAX_INGEST_ITEMS = 5000
-
 
 class ProductList(generics.ListAPIView):
     """Products with the aggregates of their variants and print sizes; active ones unless
@@ -168,9 +166,9 @@ class IngestProducts(APIView):
         supplier = get_by_uuid_or_404(Supplier.objects.all(), supplier_id, "Supplier not found")
         if not isinstance(request.data, list):
             raise invalid("body", "items", "Input should be a list of products", "list_type")
-        if len(request.data) > MAX_INGEST_ITEMS:
+        if len(request.data) > settings.MAX_INGEST_ITEMS:
             raise invalid(
-                "body", "items", f"List should have at most {MAX_INGEST_ITEMS} items",
+                "body", "items", f"List should have at most {settings.MAX_INGEST_ITEMS} items",
                 "too_long",
             )
         return Response(ingest_products(supplier, request.data).as_response())

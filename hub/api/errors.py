@@ -13,7 +13,14 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from hub.queue import QueueUnavailable
+
 logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Service unavailable"
 
 
 class InvalidInput(exceptions.ValidationError):
@@ -62,6 +69,8 @@ def validation_errors(exc):
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found")
+    elif isinstance(exc, QueueUnavailable):
+        exc = ServiceUnavailable(str(exc))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hub.queue import enqueue
+from hub.queue import QueueUnavailable, enqueue
 from integrations.api.permissions import require_member, require_superuser
 from integrations.models import (
     ImportTask,
@@ -510,5 +510,9 @@ class ProductImportSerializer(serializers.Serializer):
             integration=self.context["integration"], owner=self.context["request"].user,
             **validated_data,
         )
-        enqueue(import_products, str(task.id))
+        try:
+            enqueue(import_products, str(task.id))
+        except QueueUnavailable:
+            task.delete()  # never left PENDING with nothing queued to run it
+            raise
         return task

@@ -27,7 +27,6 @@ from hub.api.errors import invalid
 from hub.api.filters import QueryFilterBackend, StrictBooleanField
 from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import DataCountPagination
-from hub.queue import enqueue
 from integrations.api.permissions import (
     accessible_integration,
     query_organization,
@@ -44,8 +43,7 @@ from integrations.api.serializers import (
     typed_data,
 )
 from integrations.models import ImportTask, Integration, IntegrationType
-from integrations.services import claim_sync
-from integrations.tasks import sync_integration
+from integrations.services import fail_stale_syncs, trigger_sync
 
 ORGANIZATION = OpenApiParameter(
     "organization_id", OpenApiTypes.UUID, OpenApiParameter.QUERY, required=False,
@@ -227,10 +225,8 @@ class IntegrationSyncTrigger(TypedIntegrationView, APIView):
     def post(self, request, integration_id):
         integration = self.get_integration(integration_id)
         full = query_bool(request, "full")
-        run_id = claim_sync(integration.pk, full=full)
-        if run_id is None:
+        if trigger_sync(integration.pk, full=full) is None:
             raise SyncAlreadyRunning()
-        enqueue(sync_integration, str(integration.pk), str(run_id), full)
         return Response(
             {
                 "message": f"{'Full' if full else 'Delta'} sync queued",
@@ -245,7 +241,11 @@ class IntegrationSyncStatus(TypedIntegrationView, APIView):
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
-        return Response(SyncStatusSerializer(self.get_integration(integration_id)).data)
+        integration = self.get_integration(integration_id)
+        # The sweeper is a task: with no worker alive, a dead run is noticed here.
+        if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
+            integration = self.get_integration(integration_id)
+        return Response(SyncStatusSerializer(integration).data)
 
 
 # -- product imports -------------------------------------------------------------------

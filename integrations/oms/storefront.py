@@ -16,8 +16,8 @@ and for an item priced in quantity bands one `tier:<min>-<max>:<price>` per band
 `size:` when known. The store id is not sent: the spec asks for it on orders only.
 
 refs: {"variants": {item key: variant id}}, every id a string like storefront_product_id.
-A failure carries the refs as they stand, with the ids created before it, so the next
-attempt updates them instead of duplicating.
+Every id is kept (`state.keep`) as soon as the OMS returns it, and a failure carries the
+refs as they stand, so the next attempt updates them instead of duplicating.
 """
 
 from integrations.oms import client as oms
@@ -94,6 +94,10 @@ class Push:
     def refs(self):
         return {"variants": dict(self.variants)}
 
+    def keep(self):
+        """Store the ids the OMS returned so far, before anything else is sent."""
+        self.state.keep(self.product_id, self.refs(), dict(self.new_category_ids))
+
     # -- steps -------------------------------------------------------------------------
 
     def save_categories(self):
@@ -110,6 +114,7 @@ class Push:
                 default_location=self.integration.default_location,
             ))
             self.new_category_ids[key] = parent_id
+            self.keep()
         self.category_id = parent_id
 
     def save_product(self):
@@ -133,6 +138,7 @@ class Push:
             self.variants = {}
         self.product_id = self.client.create_product(body)
         self.created = True
+        self.keep()
 
     def save_variants(self):
         if not self.integration.country_id:
@@ -149,6 +155,7 @@ class Push:
                         raise
                 del self.variants[item.key]  # deleted in the OMS: created again below
             self.variants[item.key] = self.client.create_variant(body)
+            self.keep()
         keys = {item.key for item in self.priced.items}
         for key, variant_id in list(self.variants.items()):
             if key in keys:
@@ -159,6 +166,7 @@ class Push:
                 if exc.status != NOT_FOUND:
                     raise
             del self.variants[key]
+            self.keep()
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -8,8 +8,9 @@ A push runs these steps, each named in PushFailed.step when it fails:
 - "images": the product's image gallery, replaced.
 
 refs: {"sizes": {item key: size id}, "prices": {item key: {quantity_min: price id}}},
-every id a string like storefront_product_id. A failure carries the refs as they stand,
-with the ids created before it, so the next attempt updates them instead of duplicating.
+every id a string like storefront_product_id. Every id is kept (`state.keep`) as soon as
+OPS returns it, and a failure carries the refs as they stand, so the next attempt updates
+them instead of duplicating.
 """
 
 from dataclasses import dataclass
@@ -85,6 +86,10 @@ class Push:
             "prices": {key: dict(rows) for key, rows in self.prices.items() if rows},
         }
 
+    def keep(self):
+        """Store the ids OPS returned so far, before anything else is sent."""
+        self.state.keep(self.products_id, self.refs(), dict(self.new_category_ids))
+
     # -- steps -------------------------------------------------------------------------
 
     def save_categories(self):
@@ -101,6 +106,7 @@ class Push:
                 [ops.category_input(name=name, parent_id=parent_id, external_ref=key)],
             )
             self.new_category_ids[key] = str(parent_id)
+            self.keep()
         self.category_id = parent_id
 
     def save_product(self):
@@ -122,6 +128,7 @@ class Push:
         if self.products_id is None:
             self.products_id = str(products_id)
             self.created = True
+            self.keep()
 
     def forget_missing(self, held):
         """Drop the refs of sizes and prices OPS no longer has; they are created again."""
@@ -195,12 +202,14 @@ class Push:
         try:
             saved = dict(enumerate(self.client.mutate(name, [change.input for change in changes])))
         except OPSError as exc:
-            self.keep(changes, exc.saved)
+            self.apply(changes, exc.saved)
+            self.keep()
             raise
-        self.keep(changes, saved)
+        self.apply(changes, saved)
+        self.keep()
 
     @staticmethod
-    def keep(changes, saved):
+    def apply(changes, saved):
         for index, row_id in saved.items():
             change = changes[index]
             if change.delete:

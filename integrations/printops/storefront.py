@@ -119,6 +119,10 @@ class Push:
             "superseded": [dict(entry) for entry in self.superseded],
         }
 
+    def keep(self):
+        """Store the ids PrintOps returned so far, before anything else is sent."""
+        self.state.keep(self.storefront_product_id(), self.refs(), {})
+
     def storefront_product_id(self):
         """"<store id>:<user product id of the first size>", once that exists."""
         for item in self.priced.items:
@@ -158,6 +162,7 @@ class Push:
         image_id = imported.get(printops.IMAGE_ID_FIELD)
         self.image = {"url": url, "id": image_id}
         self.imported = (url, image_id)
+        self.keep()
 
     def save_user_products(self):
         missing = [item.sku or item.key for item in self.priced.items
@@ -186,6 +191,7 @@ class Push:
             else:
                 self.created.append(new)
             self.user_products[item.key] = new
+            self.keep()
 
     # -- helpers -----------------------------------------------------------------------
 

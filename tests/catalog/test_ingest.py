@@ -205,3 +205,101 @@ def test_a_payload_without_images_keeps_the_stored_ones(supplier):
     assert product.image_url == "https://cdn.example.com/ART/Natural.jpg"
     ingest_products(supplier, [{**payload, "images": []}])
     assert not ProductImage.objects.exists()
+
+
+def test_a_nul_character_costs_only_its_item(supplier):
+    bad = apparel_payload("BAD", name="Tee\x00")
+
+    result = ingest_products(supplier, [apparel_payload("GOOD"), bad])
+
+    assert (result.created, result.updated, result.unchanged, result.failed) == (1, 0, 0, 1)
+    assert result.errors == [{"index": 1, "supplier_sku": "BAD", "errors": [
+        {"loc": ["product_name"], "msg": "String should not contain NUL characters",
+         "type": "string_nul"},
+    ]}]
+    assert list(Product.objects.values_list("supplier_sku", flat=True)) == ["GOOD"]
+
+
+@pytest.mark.parametrize("path, value, loc", [
+    (("supplier_sku",), "S" * 256, ["supplier_sku"]),
+    (("brand",), "B" * 256, ["brand"]),
+    (("product_name",), "N" * 501, ["product_name"]),
+    (("variants", 0, "color"), "C" * 256, ["variants", 0, "color"]),
+    (("variants", 0, "inventory"), 2**31, ["variants", 0, "inventory"]),
+    (("variants", 0, "prices", 0, "quantity_max"), 2**31, ["variants", 0, "prices", 0,
+                                                          "quantity_max"]),
+    (("options", 0, "attributes", 0, "title"), "T" * 256,
+     ["options", 0, "attributes", 0, "title"]),
+    (("description",), "fine\x00", ["description"]),
+    (("category_path",), ["Apparel", "Tees\x00"], ["category_path"]),
+    (("category_path",), ["C" * 255] * 5, ["category_path"]),
+    (("apparel_details", "raw_payload"), {"note": "a\x00b"}, ["apparel_details", "raw_payload"]),
+])
+def test_values_the_database_cannot_hold_are_refused_at_validation(supplier, path, value, loc):
+    bad = apparel_payload("BAD")
+    target = bad
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+    result = ingest_products(supplier, [bad, apparel_payload("GOOD")])
+
+    assert (result.created, result.failed) == (1, 1)
+    assert [e["loc"] for e in result.errors[0]["errors"]] == [loc]
+    assert list(Product.objects.values_list("supplier_sku", flat=True)) == ["GOOD"]
+
+
+def test_over_long_print_sizes_are_refused_at_validation(supplier):
+    bad = print_payload("BAD")
+    bad["sizes"][0]["width"] = 10_000_000  # the column holds 7 digits before the point
+
+    result = ingest_products(supplier, [bad, print_payload("GOOD")])
+
+    assert (result.created, result.failed) == (1, 1)
+    assert [e["loc"] for e in result.errors[0]["errors"]] == [["sizes", 0, "width"]]
+
+
+@pytest.fixture
+def database_refuses_sku(db):
+    """A row the database refuses although it passed validation (a CHECK constraint)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+
+    def refuse(sku):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE catalog_product ADD CONSTRAINT test_refused_sku "
+                "CHECK (supplier_sku <> %s) NOT VALID", [sku],
+            )
+    return refuse
+
+
+def test_a_row_the_database_refuses_costs_only_itself(supplier, database_refuses_sku):
+    database_refuses_sku("SKU100")
+    items = [apparel_payload(f"SKU{n}", category=("Apparel", "Tees")) for n in range(250)]
+
+    result = ingest_products(supplier, items)
+
+    assert (result.created, result.updated, result.unchanged, result.failed) == (249, 0, 0, 1)
+    assert [(e["index"], e["supplier_sku"]) for e in result.errors] == [(100, "SKU100")]
+    assert Product.objects.count() == 249
+    assert not Product.objects.filter(supplier_sku="SKU100").exists()
+    # The category the rolled-back batch created is created again, once, and used by all.
+    tees = Category.objects.get(path="Apparel / Tees")
+    assert Product.objects.filter(category=tees).count() == 249
+    assert Category.objects.count() == 2
+
+
+def test_a_refused_row_does_not_lose_the_next_batch(supplier, database_refuses_sku):
+    database_refuses_sku("SKU0")
+    items = [apparel_payload(f"SKU{n}", category=("New", "Path")) for n in range(5)]
+
+    result = ingest_products(supplier, items, batch_size=2)
+
+    assert (result.created, result.failed) == (4, 1)
+    assert result.processed == 5
+    assert sorted(Product.objects.values_list("supplier_sku", flat=True)) == [
+        "SKU1", "SKU2", "SKU3", "SKU4",
+    ]

@@ -23,7 +23,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.hits[self.path] = self.server.hits.get(self.path, 0) + 1
         getattr(self, "route_" + self.path.strip("/").replace("-", "_"), self.not_found)()
 
-    do_POST = do_GET
+    do_POST = do_PUT = do_DELETE = do_GET
 
     def reply(self, status, body=b"", headers=None):
         self.send_response(status)
@@ -47,6 +47,11 @@ class Handler(BaseHTTPRequestHandler):
     def route_slow(self):
         time.sleep(0.5)
         self.reply(200, b"late")
+
+    def route_slow_once(self):
+        if self.server.hits[self.path] == 1:
+            time.sleep(0.5)
+        self.reply(200, b"answered")
 
     def route_big_with_length(self):
         self.reply(200, b"x" * 1000)
@@ -290,3 +295,29 @@ def test_fetch_bytes_raises_on_an_error_status(server, allow_loopback):
 def test_fetch_bytes_uses_the_guard_too(server, allow_nothing):
     with pytest.raises(OutboundBlocked):
         fetch_bytes(server.url + "/ok", max_bytes=100)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_an_idempotent_request_whose_answer_times_out_is_sent_again(
+    server, allow_loopback, method
+):
+    response = guarded_session().request(method, server.url + "/slow-once", timeout=(1, 0.2))
+
+    assert response.text == "answered"
+    assert server.hits["/slow-once"] == 2
+
+
+def test_a_post_whose_answer_times_out_is_never_sent_again(server, allow_loopback):
+    with pytest.raises(requests.ReadTimeout):
+        guarded_session(retry_post=True).post(server.url + "/slow-once", timeout=(1, 0.2))
+
+    assert server.hits["/slow-once"] == 1
+
+
+def test_a_read_timeout_that_outlasts_the_retries_is_still_a_timeout(
+    server, allow_loopback
+):
+    with pytest.raises(requests.ReadTimeout):
+        guarded_session(retries=1).get(server.url + "/slow", timeout=(1, 0.1))
+
+    assert server.hits["/slow"] == 2

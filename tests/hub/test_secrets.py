@@ -143,3 +143,38 @@ def test_rotation_re_encrypts_every_stored_secret_with_the_first_key(old_key, mo
 @pytest.mark.django_db
 def test_rotation_without_encrypted_fields_changes_nothing(old_key):
     assert rotate_secrets() == 0
+
+
+def start_the_hub(**environment):
+    """Run `manage.py check` as a fresh process with this environment; (exit code, stderr)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: value for key, value in os.environ.items() if key != "HUB_ENCRYPTION_KEYS"}
+    env.update(HUB_ENV_FILE="/dev/null", SECRET_KEY="test-secret", **environment)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=Path(__file__).resolve().parents[2],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    return done.returncode, done.stderr
+
+
+@pytest.mark.parametrize("keys, named", [
+    (None, "HUB_ENCRYPTION_KEYS"),
+    ("", "HUB_ENCRYPTION_KEYS"),
+    (f"{NEW_KEY},not-a-real-key", "HUB_ENCRYPTION_KEYS[1]"),
+], ids=["unset", "empty", "malformed"])
+def test_the_hub_refuses_to_start_without_valid_encryption_keys(keys, named):
+    code, stderr = start_the_hub(**({} if keys is None else {"HUB_ENCRYPTION_KEYS": keys}))
+
+    assert code != 0
+    assert f"ImproperlyConfigured: {named}" in stderr
+    assert "not-a-real-key" not in stderr and NEW_KEY not in stderr
+
+
+def test_the_hub_starts_with_a_key():
+    code, stderr = start_the_hub(HUB_ENCRYPTION_KEYS=NEW_KEY)
+
+    assert code == 0, stderr

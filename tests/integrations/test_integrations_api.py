@@ -816,3 +816,41 @@ def test_lists_take_the_same_number_of_queries_however_long(api, user, path):
     make_tasks(integration, user, 4)
 
     assert queries() == few
+
+
+# -- the task queue is down -------------------------------------------------------------
+
+QUEUE_DOWN = "The task queue is unavailable; nothing was started. Try again later."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_trigger_with_the_broker_down_is_503_and_leaves_the_sync_as_it_was(
+    api, user, broker_down
+):
+    integration = make_integration(user)
+    Integration.objects.filter(pk=integration.pk).update(
+        sync_status="completed", last_sync_stats={"created": 3}
+    )
+
+    response = api.post(f"{BASE}ovs/{integration.id}/sync")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": QUEUE_DOWN}
+    integration.refresh_from_db()
+    assert integration.sync_status == "completed"
+    assert integration.last_sync_stats == {"created": 3}
+    assert claim_sync(integration.id) is not None  # not left claimed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_trigger_with_the_broker_down_is_503_and_leaves_no_task(
+    api, user, broker_down
+):
+    integration = make_integration(user)
+
+    response = api.post(f"{BASE}{integration.id}/import-products",
+                        {"product_codes": ["OVS-00001"]}, format="json")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": QUEUE_DOWN}
+    assert not ImportTask.objects.exists()

@@ -1,3 +1,7 @@
+import threading
+import time
+from contextlib import contextmanager
+
 import pytest
 import requests
 from django.utils import timezone
@@ -251,3 +255,119 @@ def test_an_error_rate_ends_truthfully_either_way(ovs, sandbox):
     else:
         assert ovs.sync_status == SyncStatus.ERROR and ovs.last_error_message
         assert stored == ovs.last_sync_stats.get("created", 0)
+
+
+def test_a_product_the_database_cannot_hold_costs_only_itself_on_every_page(
+    ovs, sandbox, monkeypatch
+):
+    monkeypatch.setattr(OVSSource, "page_size", 15)
+    sandbox.fakes["ovs"].set_faults(nul_name_codes=["OVS-00002", "OVS-00020"])
+
+    result = sync(ovs, full=True)
+
+    assert ovs.sync_status == SyncStatus.COMPLETED
+    assert (result.created, result.updated, result.unchanged, result.failed) == (38, 0, 0, 2)
+    assert ovs.last_sync_stats == {"created": 38, "updated": 0, "unchanged": 0, "failed": 2,
+                                   "pages": 3}
+    assert ovs.sync_processed == 40
+    assert sorted(e["supplier_sku"] for e in result.errors) == ["OVS-00002", "OVS-00020"]
+    assert all(e["errors"][0]["loc"] == ["product_name"] for e in result.errors)
+    assert Product.objects.filter(supplier=ovs.supplier).count() == 38
+
+
+# -- the sweeper and live syncs ---------------------------------------------------------
+
+
+@contextmanager
+def running_in_a_thread(target, *args):
+    """Run target(*args) in a thread (with its own database connection) until the block ends."""
+    from django.db import connection
+
+    def run():
+        try:
+            target(*args)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(timeout=60)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["ovs", "printops"])
+def test_a_live_sync_waiting_on_a_slow_source_is_never_swept(kind, sandbox, user, settings):
+    from django.db import connection
+
+    from integrations.models import PrintOpsIntegration
+
+    if connection.vendor != "postgresql":
+        pytest.skip("threads share no in-memory SQLite database")
+    settings.SYNC_STALE_AFTER = 2
+    if kind == "ovs":
+        integration = create_integration(
+            OVSIntegration, name="OVS", base_url=sandbox.url_of("ovs"), username="demo",
+            password="demo-password", user=user,
+        )
+    else:
+        integration = create_integration(
+            PrintOpsIntegration, name="PrintOps", base_url=sandbox.url_of("printops"),
+            api_token="demo-printops-token", user=user,
+        )
+    run_id = claim_sync(integration.pk, full=True)
+    # The run waited in the queue for longer than a sync may go without a heartbeat.
+    Integration.objects.filter(pk=integration.pk).update(
+        sync_heartbeat_at=timezone.now() - timezone.timedelta(hours=1)
+    )
+    # Every request of the source answers after 5 s: no page is stored for a while.
+    sandbox.fakes[kind].set_faults(latency_ms=5000)
+
+    with running_in_a_thread(run_sync, integration.pk, run_id):
+        time.sleep(3)  # longer than SYNC_STALE_AFTER, shorter than one request
+        swept = sweep_stale_syncs()
+        sandbox.fakes[kind].set_faults(latency_ms=0)
+
+    assert swept == (0, 0)
+    integration.refresh_from_db()
+    assert integration.sync_status == SyncStatus.COMPLETED, integration.last_error_message
+
+
+def test_the_sweeper_fails_imports_that_never_started(ovs, user):
+    stuck = ImportTask.objects.create(integration=ovs, owner=user, product_codes=["OVS-00001"])
+    fresh = ImportTask.objects.create(integration=ovs, owner=user, product_codes=["OVS-00002"])
+    ImportTask.objects.filter(pk=stuck.pk).update(
+        updated_at=timezone.now() - timezone.timedelta(hours=1)
+    )
+
+    assert sweep_stale_syncs() == (0, 1)
+
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stuck.status, fresh.status) == ("FAILURE", "PENDING")
+    assert "never started" in stuck.error_message
+    assert run_import(stuck.pk) is None  # a late worker leaves it alone
+
+
+def test_the_status_of_a_sync_whose_worker_died_is_error_even_with_no_sweeper(ovs, api):
+    claim_sync(ovs.pk)
+    Integration.objects.filter(pk=ovs.pk).update(
+        sync_heartbeat_at=timezone.now() - timezone.timedelta(hours=1)
+    )
+
+    body = api.get(f"/api/v1/external-integrations/ovs/{ovs.id}/sync/status").json()
+
+    assert body["sync_status"] == "error"
+    assert "worker was lost" in body["last_error_message"]
+    ovs.refresh_from_db()
+    assert ovs.sync_status == SyncStatus.ERROR
+
+
+def test_the_status_of_a_live_sync_stays_running(ovs, api):
+    claim_sync(ovs.pk)
+
+    body = api.get(f"/api/v1/external-integrations/ovs/{ovs.id}/sync/status").json()
+
+    assert body["sync_status"] == "running"

@@ -6,8 +6,10 @@ inside the request, as a worker would while the request waits.
 """
 
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from catalog.ingest import ingest_products
 from catalog.models import Product, Supplier
@@ -385,3 +387,106 @@ def test_pushes_are_staff_only(api, anonymous_api, customer, product):
         for method, url in requests:
             assert getattr(client, method)(url).status_code == status, (method, url)
     assert not PushLog.objects.exists()
+
+
+# -- claims and batch counting ---------------------------------------------------------
+
+
+def _claimed_by_another_push(customer, product, *, age=timedelta(0)):
+    StorefrontProduct.objects.update_or_create(
+        customer=customer, product=product,
+        defaults={"claimed_at": timezone.now() - age, "claimed_by": "another-task"},
+    )
+
+
+def test_a_redelivered_push_takes_its_own_claim_back_at_once(customer, product):
+    from pushes.services import PushBusy, push_product
+
+    _claimed_by_another_push(customer, product)
+    with pytest.raises(PushBusy):
+        push_product(customer.pk, product.pk, claimant="a-third-task")
+
+    log, _ = push_product(customer.pk, product.pk, claimant="another-task")
+
+    assert log.status == "pushed"
+    assert StorefrontProduct.objects.get(product=product).claimed_at is None
+
+
+def test_the_claim_of_a_dead_push_expires_well_inside_the_busy_retries(customer, product):
+    from pushes import tasks
+    from pushes.services import CLAIM_EXPIRES, CLAIM_HEARTBEAT, push_product
+
+    assert tasks.BUSY_DELAY * tasks.BUSY_RETRIES >= 3 * CLAIM_EXPIRES.total_seconds()
+    assert CLAIM_HEARTBEAT * 3 <= CLAIM_EXPIRES
+    _claimed_by_another_push(customer, product, age=CLAIM_EXPIRES + timedelta(seconds=1))
+
+    log, _ = push_product(customer.pk, product.pk, claimant="a-redelivered-task")
+
+    assert log.status == "pushed"
+
+
+def test_a_push_that_stays_busy_gives_up_with_a_log_entry_counted_in_its_batch(
+    customer, product
+):
+    from pushes.tasks import BUSY_RETRIES, push_product_task
+
+    batch = PushBatch.objects.create(customer=customer, total=1)
+    _claimed_by_another_push(customer, product)
+
+    push_product_task.apply(args=(str(customer.pk), str(product.pk), None, str(batch.pk)),
+                            retries=BUSY_RETRIES)
+
+    batch.refresh_from_db()
+    assert (batch.succeeded, batch.failed) == (0, 1)
+    assert batch.completed_at is not None
+    log = PushLog.objects.get(batch=batch)
+    assert (log.status, log.step) == ("failed", "claim")
+    assert "gave up" in log.error
+
+
+def test_a_batch_item_that_runs_twice_is_counted_once(customer, product):
+    from pushes.services import push_product
+
+    batch = PushBatch.objects.create(customer=customer, total=2)
+
+    push_product(customer.pk, product.pk, batch_id=batch.pk)
+    push_product(customer.pk, product.pk, batch_id=batch.pk)  # a redelivered task
+
+    batch.refresh_from_db()
+    assert (batch.succeeded, batch.failed, batch.completed_at) == (1, 0, None)
+    assert PushLog.objects.filter(batch=batch).count() == 2
+
+
+# -- the task queue is down ------------------------------------------------------------
+
+QUEUE_DOWN = "The task queue is unavailable; nothing was started. Try again later."
+
+
+@pytest.fixture
+def not_eager(monkeypatch):
+    from hub.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+
+
+@runs_pushes
+def test_a_push_with_the_broker_down_is_503_and_logs_nothing(
+    staff_api, customer, product, not_eager, broker_down
+):
+    response = staff_api.post(push_url(customer, product))
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": QUEUE_DOWN}
+    assert not PushLog.objects.exists()
+
+
+@runs_pushes
+def test_a_batch_with_the_broker_down_is_503_and_leaves_no_batch(
+    staff_api, customer, product, not_eager, broker_down
+):
+    response = staff_api.post(f"/api/push/{customer.id}", {"product_ids": [str(product.id)]},
+                              format="json")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": QUEUE_DOWN}
+    assert not PushBatch.objects.exists()

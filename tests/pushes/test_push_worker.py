@@ -1,13 +1,16 @@
 """A push end to end: API → Redis → a real worker → the sandbox storefront over HTTP."""
 
+import os
+import signal
+
 import pytest
 
 from catalog.ingest import ingest_products
 from catalog.models import Product
 from integrations.models import OPSIntegration
-from pushes.models import Customer, MarkupRule, PushLog
+from pushes.models import Customer, MarkupRule, PushBatch, PushLog, StorefrontProduct
 from tests.factories import apparel_payload
-from tests.worker import running_worker
+from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
@@ -51,3 +54,61 @@ def test_a_push_creates_then_updates_then_skips_an_unchanged_product(
     history = staff_api.get(f"/api/push/history/{customer.id}/{product.id}").json()
     assert [h["status"] for h in history] == ["pushed"] * 3
     assert history[0]["ops_product_id"] == int(next(iter(state["products"])))
+
+
+def test_a_worker_killed_mid_push_leaves_no_duplicate_and_every_batch_item_counted_once(
+    staff_api, customer, supplier, sandbox
+):
+    ingest_products(supplier, [apparel_payload(f"PC{n}") for n in range(3)])
+    ops = sandbox.fakes["ops"]
+    first = Product.objects.get(supplier_sku="PC0")
+
+    with running_worker(concurrency=1) as worker:
+        # Slow storefront: the push of the first product is caught between its steps.
+        ops.set_faults(latency_ms=1500)
+        response = staff_api.post(f"/api/push/{customer.id}",
+                                  {"product_ids": [str(p.id) for p in
+                                                   Product.objects.order_by("supplier_sku")]},
+                                  format="json")
+        assert response.status_code == 202
+        batch_id = response.json()["batch_id"]
+
+        def product_created_and_its_id_stored():
+            """the storefront's product id to be stored while the push still runs"""
+            return ops.state["products"] and StorefrontProduct.objects.filter(
+                product=first, storefront_product_id__isnull=False
+            ).exists()
+
+        wait_for(product_created_and_its_id_stored, timeout=30, interval=0.05)
+        assert not PushLog.objects.filter(product=first).exists()
+        kill_the_process_running_a_task(worker)
+        ops.set_faults(latency_ms=0)
+
+        def batch_done():
+            """the batch to count every item"""
+            return PushBatch.objects.get(pk=batch_id).completed_at
+
+        wait_for(batch_done, timeout=90)
+
+    batch = PushBatch.objects.get(pk=batch_id)
+    assert (batch.total, batch.succeeded, batch.failed) == (3, 3, 0)
+    assert len(ops.state["products"]) == 3
+    assert sorted(p["main_sku"] for p in ops.state["products"].values()) == ["PC0", "PC1", "PC2"]
+    for product in Product.objects.all():
+        logs = PushLog.objects.filter(product=product, batch_id=batch_id)
+        assert logs.filter(status="pushed").count() == 1, product.supplier_sku
+    assert PushLog.objects.get(product=first).action == "updated"
+
+
+def kill_the_process_running_a_task(worker):
+    """SIGKILL the pool process that is running a task, as the kernel's OOM killer would."""
+    from hub.celery import app
+
+    def running_pid():
+        """a task to be running"""
+        active = app.control.inspect(timeout=1).active() or {}
+        return next((task["worker_pid"] for tasks in active.values() for task in tasks), None)
+
+    pid = wait_for(running_pid, timeout=30)
+    assert pid != worker.pid
+    os.kill(pid, signal.SIGKILL)

@@ -34,8 +34,8 @@ class Command(BaseCommand):
         processes = {
             "sandbox": [python, "manage.py", "sandbox", "--host", host,
                         "--port", str(sandbox_port)],
-            "web": [os.path.join(bin_dir, "gunicorn"), "hub.wsgi", "-c", "gunicorn.conf.py",
-                    "--bind", f"{host}:{port}", "--access-logfile", "-"],
+            "web": [os.path.join(bin_dir, "gunicorn"), "hub.wsgi", "--bind", f"{host}:{port}",
+                    "--workers", "2", "--threads", "4", "--access-logfile", "-"],
             "worker": [os.path.join(bin_dir, "celery"), "-A", "hub", "worker",
                        "--loglevel", "INFO", "--concurrency", "2"],
             "beat": [os.path.join(bin_dir, "celery"), "-A", "hub", "beat", "--loglevel", "INFO"],
