@@ -128,6 +128,9 @@ class _Ingest:
             except PayloadError as exc:
                 result.fail(index, sku, exc.errors)
                 continue
+            warnings = product.pop("warnings")
+            if warnings:
+                result.errors.append({"index": index, "supplier_sku": sku, "errors": warnings})
             if is_filler is not None:
                 product["is_filler"] = is_filler
             if product["supplier_sku"] in parsed:

@@ -129,15 +129,53 @@ def test_a_bad_item_is_reported_and_the_rest_of_the_batch_is_stored(supplier):
     assert set(Product.objects.values_list("supplier_sku", flat=True)) == {"KEEP", "NEW", "NEW2"}
 
 
-def test_duplicate_variants_in_one_product_are_refused(supplier):
-    payload = apparel_payload("DUP", colors=("Natural",), sizes=("S",))
-    payload["variants"].append(dict(payload["variants"][0]))
+def paper_stocks(sku, *stocks):
+    """A print product sold as variants that share one SKU (one per paper stock)."""
+    payload = apparel_payload(sku, colors=("Natural",), sizes=("A4",))
+    first = payload["variants"][0]
+    payload["variants"] = [
+        {**first, "sku": f"{sku}-A4", "color": stock, "base_price": price}
+        for stock, price in stocks
+    ]
+    return payload
+
+
+def test_variants_sharing_a_sku_are_all_stored_with_a_warning(supplier):
+    payload = paper_stocks("DUP", ("Gloss", "4.00"), ("Matte", "4.50"))
 
     result = ingest_products(supplier, [payload])
 
-    assert result.failed == 1
-    assert result.errors[0]["errors"][0]["type"] == "duplicate"
-    assert not Product.objects.exists()
+    assert (result.created, result.failed) == (1, 0)
+    variants = Variant.objects.filter(product__supplier_sku="DUP").order_by("sort_order")
+    assert [(v.sku, v.color, str(v.base_price)) for v in variants] == [
+        ("DUP-A4", "Gloss", "4.0000"), ("DUP-A4", "Matte", "4.5000"),
+    ]
+    assert [v.variant_key for v in variants] == ["DUP-A4|Gloss|A4", "DUP-A4|Matte|A4"]
+    [warning] = result.as_response()["errors"]
+    assert warning["supplier_sku"] == "DUP" and warning["index"] == 0
+    assert warning["errors"] == [{
+        "loc": ["variants", 1, "sku"], "type": "duplicate_sku",
+        "msg": "Warning: SKU 'DUP-A4' is used by more than one variant; each is kept, "
+               "keyed by SKU, colour and size",
+    }]
+
+    again = ingest_products(supplier, [payload])
+    assert again.unchanged == 1
+    assert list(variants.values_list("id", flat=True)) == [v.id for v in variants]
+
+
+def test_variants_equal_in_sku_colour_and_size_are_all_kept(supplier):
+    payload = paper_stocks("SAME", ("Gloss", "4.00"), ("Gloss", "4.50"), ("Gloss", "5.00"))
+
+    result = ingest_products(supplier, [payload])
+
+    assert (result.created, result.failed) == (1, 0)
+    assert list(
+        Variant.objects.order_by("sort_order").values_list("variant_key", "base_price")
+    ) == [("SAME-A4|Gloss|A4", 4), ("SAME-A4|Gloss|A4#2", 4.5), ("SAME-A4|Gloss|A4#3", 5)]
+    assert [e["loc"] for e in result.errors[0]["errors"]] == [
+        ["variants", 1, "sku"], ["variants", 2, "sku"],
+    ]
 
 
 def test_the_same_sku_twice_in_a_batch_keeps_the_later_item(supplier):
