@@ -150,6 +150,9 @@ class Product(TimeStamped):
     archived_at = models.DateTimeField(null=True, blank=True)
     # Hash of the canonical payload last ingested: an unchanged product is skipped.
     content_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Hash of the raw payload last stored: the same payload again is skipped before it is
+    # even validated.
+    source_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = ProductQuerySet.as_manager()
 

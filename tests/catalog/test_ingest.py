@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from catalog.ingest import ingest_products
@@ -63,6 +65,31 @@ def test_it_skips_unchanged_products_without_writing(supplier, django_assert_num
     with django_assert_num_queries(1):
         result = ingest_products(supplier, payloads)
     assert result.unchanged == 5
+
+
+def test_the_same_content_in_another_form_is_unchanged_and_then_skipped_early(
+    supplier, django_assert_num_queries
+):
+    ingest_products(supplier, [apparel_payload("PC61", price="4.58")])
+    # Numbers instead of strings: another payload, the same product.
+    reworded = apparel_payload("PC61", price=4.58)
+    reworded["variants"][0]["prices"][1]["price"] = 4.18
+
+    assert ingest_products(supplier, [reworded]).unchanged == 1
+    # The stored source hash now names this form: one read, no validation, no write.
+    with django_assert_num_queries(1):
+        assert ingest_products(supplier, [reworded]).unchanged == 1
+    assert Variant.objects.filter(base_price=Decimal("4.58")).count() == 4
+
+
+def test_an_import_that_marks_a_synced_product_as_filler_is_not_skipped(supplier):
+    payload = apparel_payload("PC61")
+    ingest_products(supplier, [payload])
+
+    result = ingest_products(supplier, [payload], is_filler=True)
+
+    assert result.updated == 1
+    assert Product.objects.get().is_filler is True
 
 
 def test_variants_without_a_size_stay_one_variant_across_ingests(supplier):
