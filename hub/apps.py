@@ -6,6 +6,8 @@ class HubConfig(AppConfig):
     verbose_name = "Hub"
 
     def ready(self):
+        from hub import logs
         from hub.api.tokens import connect_signals
 
+        logs.install()
         connect_signals()

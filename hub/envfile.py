@@ -21,8 +21,9 @@ def main(path):
         f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
         f"HUB_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
         f"INGEST_SECRET={secrets.token_urlsafe(32)}\n"
-        "# The sandbox runs on loopback: let outbound requests reach it.\n"
-        "OUTBOUND_ALLOWED_HOSTS=127.0.0.1,localhost\n"
+        "# The sandbox runs on loopback port 8001: let outbound requests reach it (that port\n"
+        "# only: a bare host opens just 80 and 443).\n"
+        "OUTBOUND_ALLOWED_HOSTS=127.0.0.1:8001,localhost:8001\n"
     )
     target.chmod(0o600)
 

@@ -6,6 +6,7 @@ Every client (supplier systems, storefronts, image downloads) builds its session
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
@@ -62,20 +63,81 @@ def _is_public(ip) -> bool:
     )
 
 
-def _allowed_hosts() -> tuple[set[str], list]:
-    entries = getattr(settings, "OUTBOUND_ALLOWED_HOSTS", None) or []
+# The ports a bare OUTBOUND_ALLOWED_HOSTS entry opens: an allowed loopback for the sandbox
+# must not open the database or the cache on the same address.
+DEFAULT_PORTS = frozenset({80, 443})
+ANY_PORT = "*"
+
+
+@dataclass(frozen=True)
+class AllowedHosts:
+    """OUTBOUND_ALLOWED_HOSTS, parsed: host names and networks, each with its ports
+    (None for every port)."""
+
+    names: dict
+    networks: list
+
+    def allows_name(self, host, port):
+        return host in self.names and _port_allowed(self.names[host], port)
+
+    def allows_address(self, ip, port):
+        return any(ip in network and _port_allowed(ports, port)
+                   for network, ports in self.networks)
+
+
+def _port_allowed(ports, port):
+    return ports is None or port in ports
+
+
+def _split_port(entry):
+    """(host, port text or None): `host`, `host:port`, `[v6]`, `[v6]:port` or a bare v6."""
+    if entry.startswith("["):
+        host, bracket, rest = entry[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise ValueError(f"OUTBOUND_ALLOWED_HOSTS: {entry} is not [address] or [address]:port")
+        return host, rest[1:] if rest else None
+    if entry.count(":") == 1:
+        host, _, port = entry.partition(":")
+        return host, port
+    return entry, None
+
+
+def parse_allowed_hosts(entries) -> AllowedHosts:
+    """Parse entries such as `127.0.0.1:8001`, `localhost:*`, `10.0.0.0/8`, `[::1]:8001`.
+
+    A bare entry opens ports 80 and 443 only; `:port` opens that port, `:*` every port.
+    Raises ValueError naming the setting and the entry.
+    """
     if isinstance(entries, str):
         entries = entries.split(",")
-    names, networks = set(), []
+    names, networks = {}, []
     for entry in entries:
         entry = entry.strip().lower()
         if not entry:
             continue
+        host, port = _split_port(entry)
+        if port is None:
+            ports = DEFAULT_PORTS
+        elif port == ANY_PORT:
+            ports = None
+        elif port.isdigit() and 0 < int(port) < 65536:
+            ports = frozenset({int(port)})
+        else:
+            raise ValueError(
+                f"OUTBOUND_ALLOWED_HOSTS: {entry} has no valid port"
+                " (give host, host:port or host:*)"
+            )
+        if not host:
+            raise ValueError(f"OUTBOUND_ALLOWED_HOSTS: {entry} has no host")
         try:
-            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            networks.append((ipaddress.ip_network(host, strict=False), ports))
         except ValueError:
-            names.add(entry.rstrip("."))
-    return names, networks
+            names[host.rstrip(".")] = ports
+    return AllowedHosts(names, networks)
+
+
+def _allowed_hosts() -> AllowedHosts:
+    return parse_allowed_hosts(getattr(settings, "OUTBOUND_ALLOWED_HOSTS", None) or [])
 
 
 def _resolve(host: str, port: int) -> list:
@@ -104,17 +166,18 @@ def check_url(url: str) -> None:
     except ValueError:
         raise OutboundBlocked(f"refused {_safe_url(parts)}: invalid port") from None
 
-    names, networks = _allowed_hosts()
-    if host in names:
+    allowed = _allowed_hosts()
+    if allowed.allows_name(host, port):
         return
     for ip in _resolve(host, port):
         if ip.version == 6 and ip.ipv4_mapped:
             ip = ip.ipv4_mapped
-        if _is_public(ip) or any(ip in network for network in networks):
+        if _is_public(ip) or allowed.allows_address(ip, port):
             continue
+        where = f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
         raise OutboundBlocked(
             f"refused {_safe_url(parts)}: {ip} is not a public address"
-            " (add it to OUTBOUND_ALLOWED_HOSTS to allow it)"
+            f" (add {where} to OUTBOUND_ALLOWED_HOSTS to allow it)"
         )
 
 

@@ -5,6 +5,7 @@ filesystem transport for the queues, a file cache. DATABASE_URL, CELERY_BROKER_U
 REDIS_URL switch to PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -20,6 +21,7 @@ from hub.env import (
     env_str,
     env_url,
 )
+from hub.outbound import parse_allowed_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "hub",
     "catalog",
     "integrations",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login (API or admin) into the 429 of LOGIN THROTTLE below.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -110,6 +115,26 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
                           "LOCATION": str(VAR_DIR / "cache")}}
+
+# LOGIN THROTTLE: after 10 failed logins for one username from one address within 15
+# minutes, that pair is refused (429 with Retry-After, the right password too) until 15
+# minutes after its last failure. Failures are kept in the database (AccessAttempt), where
+# staff see them in the admin; `manage.py axes_reset_username <name>` unlocks.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Tries during the lock do not extend it: it ends 15 minutes after the last failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "hub.api.views.login_locked_out"
+# Successful logins are not recorded (API clients log in often).
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in every process's output.
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -188,7 +213,12 @@ INGEST_SECRET = env_str("INGEST_SECRET", "")
 HUB_ENCRYPTION_KEYS = env_fernet_keys("HUB_ENCRYPTION_KEYS")
 # Hosts or networks outbound requests may reach although they are not public
 # (the sandbox on loopback, a supplier on a private network).
+# A bare entry opens ports 80 and 443 only; `host:port` that port, `host:*` every port.
 OUTBOUND_ALLOWED_HOSTS = env_list("OUTBOUND_ALLOWED_HOSTS")
+try:
+    parse_allowed_hosts(OUTBOUND_ALLOWED_HOSTS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 OUTBOUND_TIMEOUT = env_floats("OUTBOUND_TIMEOUT", (5.0, 30.0))
 # Product images served as WebP (pushes/images.py): the largest download accepted, the
 # decompression-bomb limit in pixels, the box larger images are scaled into, and how long

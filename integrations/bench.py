@@ -149,8 +149,8 @@ def outbound_refusal(url):
     try:
         check_url(url)
     except OutboundBlocked as exc:
-        return (f"hub.outbound refuses the sandbox: {exc}. Run the bench with "
-                "OUTBOUND_ALLOWED_HOSTS=127.0.0.1,localhost (as var/hub.env does).")
+        return (f"hub.outbound refuses the sandbox: {exc}. The bench's sandboxes take free "
+                "ports: run it with OUTBOUND_ALLOWED_HOSTS=127.0.0.1:* (as make bench does).")
     return None
 
 

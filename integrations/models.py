@@ -6,12 +6,15 @@ credentials in a child table (multi-table inheritance), so one query lists them 
 each type keeps real columns.
 """
 
+import hashlib
+import json
 import secrets
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -106,6 +109,9 @@ class Integration(models.Model):
 
     objects = IntegrationQuerySet.as_manager()
 
+    # Each secret → the URL fields it (or a token got with it) is sent to.
+    SECRET_DESTINATIONS: dict[str, tuple[str, ...]] = {}
+
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["sync_status", "sync_heartbeat_at"])]
@@ -119,6 +125,29 @@ class Integration(models.Model):
         if not self.sync_total:
             return 100 if self.sync_status == SyncStatus.COMPLETED else 0
         return min(100, round(100 * self.sync_processed / self.sync_total))
+
+    def check_secret_destinations(self, changes):
+        """Refuse a change that would send a stored secret somewhere new.
+
+        `changes` maps the fields a change gives to their new values, against this row as
+        stored; a secret in `changes` is given anew (or removed). Whoever may edit an
+        integration need not know its secrets, so a secret only follows its URL when it
+        is given again in the same change. Raises ValidationError naming each secret.
+        """
+        errors = {}
+        for secret, destinations in self.SECRET_DESTINATIONS.items():
+            if secret in changes or not getattr(self, secret):
+                continue
+            moved = [name for name in destinations
+                     if changes.get(name) and changes[name] != getattr(self, name)]
+            if moved:
+                errors[secret] = ValidationError(
+                    f"Give the {secret} again to change {' and '.join(moved)}: a stored "
+                    "secret is only sent where it was given for.",
+                    code="secret_required",
+                )
+        if errors:
+            raise ValidationError(errors)
 
     def typed(self):
         """This integration as its type's model (OVSIntegration, ...)."""
@@ -172,6 +201,11 @@ class OVSIntegration(CachedAccessToken, Integration):
     push_service_api_key = EncryptedTextField(null=True, blank=True)
     push_products = models.BooleanField(default=False)
 
+    SECRET_DESTINATIONS = {
+        "password": ("base_url",),
+        "push_service_api_key": ("push_service_base_url",),
+    }
+
     class Meta:
         verbose_name = "OVS integration"
 
@@ -205,6 +239,9 @@ class OPSIntegration(CachedAccessToken, Integration):
     # Requests per rolling minute the storefront allows, shared by every worker.
     rate_limit_per_minute = models.PositiveIntegerField(default=120)
 
+    # The secret goes to the token URL, the token got with it to the base URL.
+    SECRET_DESTINATIONS = {"client_secret": ("base_url", "token_url")}
+
     class Meta:
         verbose_name = "OnPrintShop storefront"
 
@@ -222,8 +259,15 @@ class PrintOpsIntegration(Integration):
     """PrintOps, both ways: its base products are a source, its stores are storefronts."""
 
     api_token = EncryptedTextField()
-    # The secret in the path of the hub's webhook endpoint: only PrintOps knows it.
-    webhook_secret = models.CharField(max_length=64, editable=False, blank=True, default="")
+    # The secret in the path of the hub's webhook endpoint: only PrintOps (and the staff
+    # who enter the delivery URL there) know it. Encrypted like every secret; deliveries
+    # find their integration by its digest, since encrypted values cannot be looked up.
+    webhook_secret = EncryptedTextField(editable=False, blank=True, default="")
+    webhook_secret_digest = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+
+    SECRET_DESTINATIONS = {"api_token": ("base_url",)}
 
     class Meta:
         verbose_name = "PrintOps integration"
@@ -232,7 +276,21 @@ class PrintOpsIntegration(Integration):
         self.integration_type = IntegrationType.PRINTOPS
         if not self.webhook_secret:
             self.webhook_secret = secrets.token_urlsafe(32)
+        self.webhook_secret_digest = secret_digest(self.webhook_secret)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "webhook_secret" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "webhook_secret_digest"}
         super().save(*args, **kwargs)
+
+    @classmethod
+    def by_webhook_secret(cls, secret):
+        """The integration whose webhook secret this is, or None.
+
+        Looked up by digest: a timing difference tells about the digest, never the secret.
+        """
+        if not secret:
+            return None
+        return cls.objects.filter(webhook_secret_digest=secret_digest(secret)).first()
 
     def source(self):
         from integrations.printops.source import PrintOpsSource
@@ -267,8 +325,36 @@ class PrintOpsShippingMethod(models.Model):
         return self.name
 
 
+def secret_digest(secret: str) -> str:
+    """The SHA-256 of a random secret (hex): enough to find it, useless to recover it."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    def record(self, integration, payload, **fields):
+        """Store a delivery once: (the event, True), or (the stored one, False) when an
+        identical delivery was stored before."""
+        body_hash = body_digest(payload)
+        try:
+            with transaction.atomic():
+                return self.create(integration=integration, payload=payload,
+                                   body_hash=body_hash, **fields), True
+        except IntegrityError:
+            return self.get(integration=integration, body_hash=body_hash), False
+
+
+def body_digest(payload) -> str:
+    """The SHA-256 of a JSON payload, the same whatever the order or spacing of its keys."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class WebhookEvent(models.Model):
-    """One event an external system sent to the hub's webhook endpoint, kept as received."""
+    """One event an external system sent to the hub's webhook endpoint, kept as received.
+
+    An identical delivery (the same JSON body, e.g. sent again after a timeout) is stored
+    once: `body_hash` is unique per integration.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
@@ -277,10 +363,17 @@ class WebhookEvent(models.Model):
     event_type = models.CharField(max_length=64)
     store_id = models.CharField(max_length=64, null=True, blank=True)
     payload = models.JSONField()
+    body_hash = models.CharField(max_length=64, editable=False)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = WebhookEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "body_hash"],
+                                    name="webhook_event_once"),
+        ]
 
     def __str__(self):
         return f"{self.event_type} at {self.received_at:%Y-%m-%d %H:%M}"
@@ -296,6 +389,8 @@ class OMSIntegration(Integration):
     country_id = models.CharField(max_length=64, null=True, blank=True)
     default_dpi = models.PositiveIntegerField(default=300)
     default_location = models.CharField(max_length=255, null=True, blank=True)
+
+    SECRET_DESTINATIONS = {"api_token": ("base_url",)}
 
     class Meta:
         verbose_name = "OMS storefront"

@@ -5,6 +5,7 @@
         sandbox.fakes["ovs"].set_faults(fail_next=1)
 """
 
+import io
 import threading
 
 from werkzeug.serving import WSGIRequestHandler
@@ -17,11 +18,36 @@ class QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
+class ReceivedRequests:
+    """WSGI middleware that keeps every request as it arrived: line, headers and body.
+
+    Tests read it to prove a secret never reached a server (`RunningSandbox.carrying`).
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.received = []
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = [f"{key}: {value}" for key, value in environ.items() if key.startswith("HTTP_")]
+        line = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"
+        if environ.get("QUERY_STRING"):
+            line += f"?{environ['QUERY_STRING']}"
+        with self.lock:
+            self.received.append("\n".join([line, *headers, "", body.decode("utf-8", "replace")]))
+        return self.app(environ, start_response)
+
+
 class RunningSandbox:
     """All the fakes served on 127.0.0.1 at a free port, in a daemon thread.
 
     Options are passed to every fake. `url` is the sandbox's base URL, `fakes` the fake
-    instances by name, so a test can set their faults or read their state directly.
+    instances by name, so a test can set their faults or read their state directly;
+    `carrying(text)` lists the requests it received that contain `text`.
     """
 
     def __init__(self, **options):
@@ -35,6 +61,8 @@ class RunningSandbox:
         self.server, self.fakes = make_sandbox_server(
             "127.0.0.1", 0, handler=QuietRequestHandler, **self.options
         )
+        self.recorder = ReceivedRequests(self.server.app)
+        self.server.app = self.recorder
         self.url = f"http://127.0.0.1:{self.server.port}"
         # A short poll interval keeps stop() quick; tests start many sandboxes.
         self.thread = threading.Thread(
@@ -52,6 +80,11 @@ class RunningSandbox:
     def url_of(self, name):
         """The base URL of one fake, e.g. url_of("ovs")."""
         return f"{self.url}/{name}"
+
+    def carrying(self, text):
+        """The requests received so far (line, headers, body) in which `text` appears."""
+        with self.recorder.lock:
+            return [request for request in self.recorder.received if text in request]
 
     def __enter__(self):
         return self.start()

@@ -53,6 +53,13 @@ def sandbox():
         yield running
 
 
+@pytest.fixture
+def elsewhere():
+    """A second sandbox: a server nobody gave a secret to, where a changed URL may point."""
+    with RunningSandbox(catalog_size=4) as running:
+        yield running
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # Real hashing costs half a second per user; tests are not about its strength.

@@ -27,13 +27,20 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 class CookieTokenAuthentication(BearerTokenAuthentication):
-    """The same token carried in an `auth_token` cookie."""
+    """The same token carried in an `auth_token` cookie.
+
+    A browser sends the cookie with every request to the hub, a cross-site form's too, so
+    unsafe methods also need Django's CSRF token (the `csrftoken` cookie's value in
+    `X-CSRFToken`), exactly as for an admin session.
+    """
 
     def authenticate(self, request):
         token = request.COOKIES.get("auth_token")
         if not token:
             return None
-        return self.user_for(token)
+        user, token = self.user_for(token)
+        authentication.SessionAuthentication().enforce_csrf(request)
+        return user, token
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -28,6 +28,12 @@ def require_member(user, organization):
     raise PermissionDenied(NOT_A_MEMBER)
 
 
+def require_access(user, integration, message):
+    """PermissionDenied with `message` unless `user` may open the integration."""
+    if not Integration.objects.accessible_to(user).filter(pk=integration.pk).exists():
+        raise PermissionDenied(message)
+
+
 def require_superuser(user, action):
     if not user.is_superuser:
         raise PermissionDenied(f"Only superusers may {action}")

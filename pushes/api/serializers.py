@@ -5,14 +5,17 @@ secret. Every decimal of a markup rule is a string ("40.00", "4.58"), like the c
 tier prices.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import get_error_detail
 
 from catalog.api.filters import ProductFilter
 from catalog.models import Category, Product, Supplier
 from hub.api.fields import MoneyStringField
+from integrations.api.permissions import require_access
 from integrations.api.serializers import IntegrationSerializer, http_url, public_serializer
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType, OPSIntegration
 from integrations.printops.client import SCALE_OPTIONS
@@ -91,6 +94,22 @@ class PrintOpsOptionsSerializer(serializers.Serializer):
 STOREFRONT_OPTIONS = {IntegrationType.PRINTOPS: PrintOpsOptionsSerializer}
 
 
+STOREFRONT_CLOSED = (
+    "Only the storefront's owner, the members of its organization and superusers may change it"
+)
+
+
+def require_storefront_access(user, storefront):
+    """403 unless `user` may change the customer's storefront.
+
+    An OPS storefront is changed, removed and deleted through its customer: the rule is the
+    one the integrations API applies to the integration itself. The other types are changed
+    in the integrations API only, so leaving them touches nothing of theirs.
+    """
+    if storefront is not None and storefront.integration_type == IntegrationType.OPS:
+        require_access(user, storefront, STOREFRONT_CLOSED)
+
+
 def release_storefront(integration):
     """What happens to a storefront a customer leaves.
 
@@ -147,6 +166,8 @@ class CustomerSerializer(serializers.ModelSerializer):
                 {"storefront_id": ["Give either storefront or storefront_id."]},
                 code="value_error",
             )
+        self._check_storefront_access(attrs)
+        self._check_storefront_change(attrs)
         options_form = STOREFRONT_OPTIONS.get(self._storefront_type(attrs))
         changed = {"storefront", "storefront_id", "storefront_options"} & attrs.keys()
         if options_form and changed:
@@ -158,6 +179,33 @@ class CustomerSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError({"storefront_options": form.errors})
             attrs["storefront_options"] = {**options, **form.validated_data}
         return attrs
+
+    def _check_storefront_access(self, attrs):
+        old = getattr(self.instance, "storefront", None)
+        if old is None:
+            return
+        chosen = attrs.get("storefront_id", old)
+        if "storefront" in attrs or getattr(chosen, "pk", None) != old.pk:
+            require_storefront_access(self.context["request"].user, old)
+
+    def _check_storefront_change(self, attrs):
+        """A change in place of the customer's OPS storefront keeps its secret bound to it."""
+        storefront = self._storefront_changed_in_place(attrs)
+        if storefront is None:
+            return
+        try:
+            storefront.check_secret_destinations(attrs["storefront"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"storefront": get_error_detail(exc)}) from None
+
+    def _storefront_changed_in_place(self, attrs):
+        """The OPS storefront this change updates in place, or None."""
+        old = getattr(self.instance, "storefront", None)
+        if attrs.get("storefront") is None or old is None:
+            return None
+        if old.integration_type != IntegrationType.OPS:
+            return None
+        return old.typed()
 
     def _storefront_type(self, attrs):
         """The type of the storefront the customer has once this change is saved."""
@@ -358,23 +406,32 @@ class PushResultSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
-class StorefrontIdField(serializers.Field):
-    """The storefront's product id: an integer when it is all digits, else as given."""
-
-    def to_representation(self, value):
-        if not value:
-            return None
-        return int(value) if value.isascii() and value.isdigit() else value
+@extend_schema_field({"type": "string", "enum": PushLog.Action.values},
+                     component_name="PushLogAction")
+class PushLogActionField(serializers.CharField):
+    pass
 
 
 class PushHistorySerializer(serializers.ModelSerializer):
+    """The spec's fields, then what the attempt did: `action` (created, updated,
+    unchanged, deactivated, failed), the `step` that failed, and the storefront's `detail`."""
+
     status = PushLogStatusField(read_only=True)
-    ops_product_id = StorefrontIdField(source="storefront_product_id", read_only=True)
+    ops_product_id = serializers.IntegerField(
+        read_only=True, allow_null=True,
+        help_text="The OnPrintShop product id; null for a failed attempt and for pushes to "
+                  "other storefront types",
+    )
+    action = PushLogActionField(read_only=True)
+    step = serializers.CharField(read_only=True, allow_null=True,
+                                 help_text="The push step that failed; null on success")
+    detail = serializers.CharField(read_only=True,
+                                   help_text="What the storefront did, in words; may be empty")
 
     class Meta:
         model = PushLog
-        fields = ["id", "status", "error", "pushed_at", "ops_product_id"]
+        fields = ["id", "status", "error", "pushed_at", "ops_product_id", "action", "step",
+                  "detail"]
         read_only_fields = fields
 
 

@@ -30,6 +30,7 @@ from pushes.api.serializers import (
     PushPreviewSerializer,
     PushResultSerializer,
     release_storefront,
+    require_storefront_access,
 )
 from pushes.models import Customer, MarkupRule, PushBatch, PushLog, StorefrontProduct
 from pushes.pricing import NoMarkupRule, price_product
@@ -102,7 +103,17 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
     def get_object(self):
         return find_customer(self.kwargs["customer_id"])
 
-    @extend_schema(responses={204: None, 409: OpenApiResponse(description="Has push logs")})
+    @extend_schema(responses={
+        200: CustomerSerializer,
+        403: OpenApiResponse(description="Changes a storefront that is not the caller's"),
+    })
+    def patch(self, request, *args, **kwargs):
+        return super().patch(request, *args, **kwargs)
+
+    @extend_schema(responses={
+        204: None, 403: OpenApiResponse(description="Its storefront is not the caller's"),
+        409: OpenApiResponse(description="Has push logs"),
+    })
     def delete(self, request, *args, **kwargs):
         return super().delete(request, *args, **kwargs)
 
@@ -112,6 +123,7 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
                 f"Customer {customer.name} has push logs; deactivate it instead"
             )
         storefront = customer.storefront
+        require_storefront_access(self.request.user, storefront)
         with transaction.atomic():
             customer.delete()
             if storefront is not None:

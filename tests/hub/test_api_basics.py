@@ -200,6 +200,7 @@ def test_the_openapi_schema_is_valid():
     ("ACCESS_TOKEN_TTL", "soon", "ACCESS_TOKEN_TTL must be a whole number"),
     ("DATABASE_URL", "nonsense", "DATABASE_URL must be a database URL"),
     ("CELERY_BROKER_URL", "http://x", "CELERY_BROKER_URL must be a URL starting with"),
+    ("OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:sandbox", "OUTBOUND_ALLOWED_HOSTS: 127.0.0.1:sandbox"),
 ])
 def test_settings_refuse_a_malformed_value_with_a_clear_message(monkeypatch, name, value,
                                                                 message):

@@ -1,3 +1,4 @@
+import logging
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from hub.outbound import (
     check_url,
     fetch_bytes,
     guarded_session,
+    parse_allowed_hosts,
 )
 
 
@@ -95,7 +97,7 @@ def server():
 
 @pytest.fixture
 def allow_loopback(settings):
-    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1:*"]
 
 
 @pytest.fixture
@@ -181,7 +183,7 @@ def test_allowed_networks_let_private_addresses_through(monkeypatch, settings):
 
 
 def test_an_allowed_host_name_is_not_resolved(monkeypatch, settings):
-    settings.OUTBOUND_ALLOWED_HOSTS = ["supplier.internal"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["supplier.internal:8080"]
     fake_dns(monkeypatch, "10.1.2.3")
 
     check_url("http://Supplier.Internal:8080/")
@@ -321,3 +323,101 @@ def test_a_read_timeout_that_outlasts_the_retries_is_still_a_timeout(
         guarded_session(retries=1).get(server.url + "/slow", timeout=(1, 0.1))
 
     assert server.hits["/slow"] == 2
+
+
+# -- ports of allowed hosts ----------------------------------------------------------------
+
+
+def allowed(url):
+    try:
+        check_url(url)
+    except OutboundBlocked:
+        return False
+    return True
+
+
+def test_a_bare_allowed_host_opens_only_ports_80_and_443(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1", "localhost", "10.0.0.0/8"]
+
+    for host in ("127.0.0.1", "localhost", "10.1.2.3"):
+        assert allowed(f"http://{host}/") and allowed(f"https://{host}/")
+        assert allowed(f"http://{host}:443/")
+        # PostgreSQL and Redis on an allowed loopback stay closed.
+        for port in (5432, 6379, 8001):
+            assert not allowed(f"http://{host}:{port}/"), (host, port)
+
+
+def test_an_allowed_host_with_a_port_opens_that_port_only(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1:8001", "localhost:8001", "[::1]:8001",
+                                       "10.0.0.0/8:8443"]
+
+    assert allowed("http://127.0.0.1:8001/ovs")
+    assert allowed("http://localhost:8001/")
+    assert allowed("http://[::1]:8001/")
+    assert allowed("https://10.9.9.9:8443/")
+    for url in ("http://127.0.0.1/", "http://127.0.0.1:5432/", "http://localhost:6379/",
+                "http://[::1]/", "https://10.9.9.9/"):
+        assert not allowed(url), url
+
+
+def test_a_star_opens_every_port_of_the_host(server, settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1:*"]
+
+    assert guarded_session().get(server.url + "/ok").status_code == 200
+    assert allowed("http://127.0.0.1:5432/")
+    assert not allowed("http://10.0.0.1:5432/")
+
+
+def test_the_refusal_names_the_entry_that_would_allow_it(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+
+    with pytest.raises(OutboundBlocked, match="127.0.0.1:5432"):
+        check_url("http://127.0.0.1:5432/")
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1:http", "127.0.0.1:0", "localhost:70000",
+                                   "[::1]x", "[::1]:"])
+def test_a_malformed_entry_is_refused(entry):
+    with pytest.raises(ValueError, match="OUTBOUND_ALLOWED_HOSTS"):
+        parse_allowed_hosts([entry])
+
+
+# -- query strings never reach a log line -----------------------------------------------
+
+
+def test_outbound_requests_log_no_query_string(server, allow_loopback, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    guarded_session(retries=1).get(server.url + "/unavailable?api_key=s3cret&x=1")
+
+    assert "/unavailable" in caplog.text
+    assert "s3cret" not in caplog.text
+    assert "api_key" not in caplog.text
+
+
+def test_a_failed_outbound_request_logs_no_query_string(allow_loopback, caplog):
+    caplog.set_level(logging.DEBUG)
+    logger = logging.getLogger("integrations.services")
+
+    try:
+        guarded_session(retries=1).get("http://127.0.0.1:9/login?token=s3cret")
+    except requests.ConnectionError:
+        logger.exception("Sync failed")
+
+    assert "Sync failed" in caplog.text and "/login" in caplog.text
+    assert "s3cret" not in caplog.text
+
+
+def test_request_log_lines_carry_no_query_string(caplog):
+    caplog.set_level(logging.INFO)
+
+    logging.getLogger("gunicorn.access").info(
+        '%s "%s" %s', "127.0.0.1", "GET /api/products?search=s3cret&limit=5 HTTP/1.1", 200
+    )
+    logging.getLogger("werkzeug").info(
+        '"GET https://hub.example.com/api/push?token=s3cret HTTP/1.1" 200 -'
+    )
+
+    assert "GET /api/products HTTP/1.1" in caplog.text
+    assert "https://hub.example.com/api/push HTTP/1.1" in caplog.text
+    assert "s3cret" not in caplog.text

@@ -90,7 +90,7 @@ def test_creating_with_a_token_printops_takes_makes_a_source_and_registers_its_w
     assert integration.schedule is not None
     webhooks = fake_state(base_url)["webhooks"]
     assert sorted(webhook["type"] for webhook in webhooks) == WEBHOOK_TYPES
-    assert {webhook["url"] for webhook in webhooks} == {body["webhook_url"]}
+    assert {webhook["is_active"] for webhook in webhooks} == {True}
 
 
 def test_a_token_printops_refuses_is_422_at_the_token_and_nothing_is_saved(api, base_url):
@@ -196,15 +196,16 @@ def test_a_new_token_is_checked_and_then_the_webhooks_are_registered(api, base_u
     assert same.status_code == 200, same.content
     assert len(requests_to(base_url)) == 1
 
-    moved = api.put(f"{BASE}printops/{printops.id}", {"base_url": base_url + "/"},
-                    format="json")
+    moved = api.put(f"{BASE}printops/{printops.id}",
+                    {"base_url": base_url + "/", "api_token": TOKEN}, format="json")
     assert moved.status_code == 200, moved.content
     assert len(fake_state(base_url)["webhooks"]) == 2
 
 
 def test_a_base_url_printops_is_not_at_is_422_at_the_base_url(api, sandbox, printops):
     response = api.put(f"{BASE}printops/{printops.id}",
-                       {"base_url": sandbox.url_of("nothing")}, format="json")
+                       {"base_url": sandbox.url_of("nothing"), "api_token": TOKEN},
+                       format="json")
 
     assert error(response)["loc"] == ["body", "base_url"]
     printops.refresh_from_db()

@@ -157,8 +157,8 @@ def with_token(integration_id):
 
 
 @pytest.mark.parametrize("change, clears", [
-    ({"base_url": "https://other.example.com"}, True),
-    ({"token_url": "https://other.example.com/token"}, True),
+    ({"base_url": "https://other.example.com", "client_secret": SECRET}, True),
+    ({"token_url": "https://other.example.com/token", "client_secret": SECRET}, True),
     ({"client_id": "client-2"}, True),
     ({"client_secret": "another-secret"}, True),
     ({"client_secret": SECRET, "client_id": "client-1"}, False),

@@ -273,7 +273,7 @@ def test_loopback_is_refused_when_it_is_not_allowed(api, product, server, settin
 )
 def test_a_redirect_to_a_private_address_is_refused(api, product, server, settings, sent,
                                                      target):
-    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1:*"]
     server.routes["/moved.png"] = (302, {"Location": target}, b"")
     image = image_at(product, server.url + "/moved.png")
 
