@@ -165,8 +165,10 @@ class Product(TimeStamped):
     # Hash of the canonical payload last ingested: an unchanged product is skipped.
     content_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     # Hash of the raw payload last stored: the same payload again is skipped before it is
-    # even validated.
-    source_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # even validated. The database default lets code that predates it insert products.
+    source_hash = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
 
     objects = ProductQuerySet.as_manager()
 
