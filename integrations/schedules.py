@@ -11,6 +11,14 @@ from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 SYNC_TASK = "integrations.tasks.sync_integration"
+NAME_LENGTH = PeriodicTask._meta.get_field("name").max_length
+
+
+def schedule_name(integration):
+    """"Sync <name> (<id>)", the name shortened so the whole fits the periodic task's name
+    column (an integration's name may be longer); the id keeps it unique."""
+    suffix = f" ({integration.id})"
+    return f"Sync {integration.name}"[: NAME_LENGTH - len(suffix)] + suffix
 
 
 def ensure_schedule(integration, *, every_minutes=None, crontab=None, enabled=None):
@@ -20,7 +28,7 @@ def ensure_schedule(integration, *, every_minutes=None, crontab=None, enabled=No
     replaces the interval.
     """
     task = integration.schedule or PeriodicTask(task=SYNC_TASK)
-    task.name = f"Sync {integration.name} ({integration.id})"
+    task.name = schedule_name(integration)
     task.kwargs = json.dumps({"integration_id": str(integration.id)})
     if crontab:
         minute, hour, day_of_month, month_of_year, day_of_week = crontab.split()
