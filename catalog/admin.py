@@ -246,7 +246,11 @@ class ProductAdmin(admin.ModelAdmin):
     list_select_related = ["supplier"]
     search_fields = ["product_name", "supplier_sku", "brand"]
     raw_id_fields = ["category"]
-    readonly_fields = ["category_name", "content_hash", "last_synced", "created_at", "updated_at"]
+    # ops_product_id is written by pushes to OnPrintShop storefronts, never by hand.
+    readonly_fields = [
+        "category_name", "ops_product_id", "content_hash", "last_synced", "created_at",
+        "updated_at",
+    ]
     actions = ["archive_products", "restore_products", "push_to_customer"]
     formfield_overrides = URL_FIELDS
 

@@ -90,6 +90,18 @@ class ProductType(models.TextChoices):
     PRINT = "print", "Print"
 
 
+class PrintPricingMethod(models.TextChoices):
+    """How a print product's sizes are priced (print_details.pricing_method).
+
+    The spec names `formula`; `per_size` is the hub's addition, documented as an enum in
+    the schema, because a source such as PrintOps prices every preset size on its own:
+    calling that `formula` would send a client to a per-square-unit price that is null.
+    """
+
+    FORMULA = "formula", "Width × height × the price per square unit"
+    PER_SIZE = "per_size", "Each preset size has its own price"
+
+
 class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
@@ -143,6 +155,8 @@ class Product(TimeStamped):
     description = models.TextField(null=True, blank=True)
     product_type = models.CharField(max_length=16, choices=ProductType.choices)
     image_url = models.URLField(max_length=2000, null=True, blank=True)
+    # The OnPrintShop product id of the latest push to an OnPrintShop storefront; other
+    # storefronts' ids are on their own records (pushes.StorefrontProduct).
     ops_product_id = models.CharField(max_length=64, null=True, blank=True)
     external_catalogue = models.CharField(max_length=255, null=True, blank=True)
     is_filler = models.BooleanField(default=False)

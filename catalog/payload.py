@@ -19,6 +19,7 @@ from catalog.models import (
     Category,
     OptionAttribute,
     PrintDetails,
+    PrintPricingMethod,
     PrintSize,
     Product,
     ProductImage,
@@ -313,9 +314,14 @@ def _print_details(check, data, loc):
         check.error(loc, "Input should be an object", "dict_type")
         return None
     column = PrintDetails._meta.get_field
+    pricing_method = (check.string(data, "pricing_method", loc, column("pricing_method"))
+                      or PrintPricingMethod.FORMULA)
+    if pricing_method not in PrintPricingMethod.values:
+        check.error((*loc, "pricing_method"),
+                    "Input should be " + " or ".join(map(repr, PrintPricingMethod.values)),
+                    "enum")
     return {
-        "pricing_method": check.string(data, "pricing_method", loc, column("pricing_method"))
-        or "formula",
+        "pricing_method": pricing_method,
         **{
             name: check.decimal(data, name, loc, column(name))
             for name in ("min_width", "max_width", "min_height", "max_height",

@@ -134,6 +134,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "hub.api.views.login_locked_out"
 # Successful logins are not recorded (API clients log in often).
 AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in every process's output.
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

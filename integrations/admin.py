@@ -34,7 +34,7 @@ from integrations.models import (
     WebhookEvent,
 )
 from integrations.printops.client import PrintOpsError
-from integrations.printops.webhooks import register_webhooks
+from integrations.printops.webhooks import register_webhooks, webhook_url
 from integrations.schedules import ensure_schedule
 from integrations.services import create_integration, trigger_sync
 
@@ -529,7 +529,8 @@ class WebhookEventInline(ReadOnlyInline):
 class PrintOpsIntegrationAdmin(admin.ModelAdmin):
     """PrintOps: a source of print products and the home of customers' stores.
 
-    The API token is never shown; the webhook secret neither.
+    The API token is never shown. The delivery URL (with the webhook secret in it) is:
+    PrintOps' API has no field for it, so staff enter it in PrintOps themselves.
     """
 
     form = PrintOpsIntegrationForm
@@ -554,11 +555,21 @@ class PrintOpsIntegrationAdmin(admin.ModelAdmin):
         return [
             (None, {"fields": [*main, "supplier"]}),
             ("Connection", {"fields": ["api_token"]}),
+            ("Webhooks", {"fields": ["delivery_url"]}),
             ("Sync state", {"fields": SYNC_STATE_FIELDS}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["supplier", *SYNC_STATE_FIELDS]
+        return [] if obj is None else ["supplier", "delivery_url", *SYNC_STATE_FIELDS]
+
+    @admin.display(description="Delivery URL")
+    def delivery_url(self, integration):
+        return format_html(
+            "<code>{}</code><div class=\"help\">Enter this URL as the webhook delivery URL in"
+            " your PrintOps account: PrintOps' API takes no URL, so the hub cannot set it."
+            " \"Register webhooks\" subscribes the account to the order events.</div>",
+            webhook_url(integration),
+        )
 
     def get_inlines(self, request, obj):
         return [] if obj is None else [PrintOpsShippingMethodInline, WebhookEventInline]

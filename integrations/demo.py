@@ -2,9 +2,12 @@
 
 import logging
 
+import requests
+
+from hub.outbound import OutboundBlocked, guarded_session
 from integrations.models import OVSIntegration, PrintOpsIntegration
 from integrations.printops.client import PrintOpsError
-from integrations.printops.webhooks import register_webhooks
+from integrations.printops.webhooks import register_webhooks, webhook_url
 from integrations.services import create_integration, trigger_sync
 
 logger = logging.getLogger(__name__)
@@ -45,7 +48,10 @@ def load_demo_printops(owner, sandbox_url):
         printops.refresh_from_db()
     try:
         register_webhooks(printops)
-    except PrintOpsError as exc:
+        # What staff do by hand in a real PrintOps account: enter the delivery URL.
+        guarded_session().post(f"{sandbox_url}/printops/_sandbox/delivery-url",
+                               json={"url": webhook_url(printops)})
+    except (PrintOpsError, OutboundBlocked, requests.RequestException) as exc:
         logger.warning("The demo PrintOps webhooks were not registered: %s", exc)
     return printops
 

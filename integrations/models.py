@@ -6,13 +6,15 @@ credentials in a child table (multi-table inheritance), so one query lists them 
 each type keeps real columns.
 """
 
+import hashlib
+import json
 import secrets
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -257,8 +259,13 @@ class PrintOpsIntegration(Integration):
     """PrintOps, both ways: its base products are a source, its stores are storefronts."""
 
     api_token = EncryptedTextField()
-    # The secret in the path of the hub's webhook endpoint: only PrintOps knows it.
-    webhook_secret = models.CharField(max_length=64, editable=False, blank=True, default="")
+    # The secret in the path of the hub's webhook endpoint: only PrintOps (and the staff
+    # who enter the delivery URL there) know it. Encrypted like every secret; deliveries
+    # find their integration by its digest, since encrypted values cannot be looked up.
+    webhook_secret = EncryptedTextField(editable=False, blank=True, default="")
+    webhook_secret_digest = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     SECRET_DESTINATIONS = {"api_token": ("base_url",)}
 
@@ -269,7 +276,21 @@ class PrintOpsIntegration(Integration):
         self.integration_type = IntegrationType.PRINTOPS
         if not self.webhook_secret:
             self.webhook_secret = secrets.token_urlsafe(32)
+        self.webhook_secret_digest = secret_digest(self.webhook_secret)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "webhook_secret" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "webhook_secret_digest"}
         super().save(*args, **kwargs)
+
+    @classmethod
+    def by_webhook_secret(cls, secret):
+        """The integration whose webhook secret this is, or None.
+
+        Looked up by digest: a timing difference tells about the digest, never the secret.
+        """
+        if not secret:
+            return None
+        return cls.objects.filter(webhook_secret_digest=secret_digest(secret)).first()
 
     def source(self):
         from integrations.printops.source import PrintOpsSource
@@ -304,8 +325,36 @@ class PrintOpsShippingMethod(models.Model):
         return self.name
 
 
+def secret_digest(secret: str) -> str:
+    """The SHA-256 of a random secret (hex): enough to find it, useless to recover it."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    def record(self, integration, payload, **fields):
+        """Store a delivery once: (the event, True), or (the stored one, False) when an
+        identical delivery was stored before."""
+        body_hash = body_digest(payload)
+        try:
+            with transaction.atomic():
+                return self.create(integration=integration, payload=payload,
+                                   body_hash=body_hash, **fields), True
+        except IntegrityError:
+            return self.get(integration=integration, body_hash=body_hash), False
+
+
+def body_digest(payload) -> str:
+    """The SHA-256 of a JSON payload, the same whatever the order or spacing of its keys."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class WebhookEvent(models.Model):
-    """One event an external system sent to the hub's webhook endpoint, kept as received."""
+    """One event an external system sent to the hub's webhook endpoint, kept as received.
+
+    An identical delivery (the same JSON body, e.g. sent again after a timeout) is stored
+    once: `body_hash` is unique per integration.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     integration = models.ForeignKey(
@@ -314,10 +363,17 @@ class WebhookEvent(models.Model):
     event_type = models.CharField(max_length=64)
     store_id = models.CharField(max_length=64, null=True, blank=True)
     payload = models.JSONField()
+    body_hash = models.CharField(max_length=64, editable=False)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = WebhookEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "body_hash"],
+                                    name="webhook_event_once"),
+        ]
 
     def __str__(self):
         return f"{self.event_type} at {self.received_at:%Y-%m-%d %H:%M}"

@@ -214,8 +214,11 @@ class PushLog(models.Model):
     # What the storefront did, in words, when it said more than created/updated.
     detail = models.TextField(blank=True, default="")
     pushed_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    # The product's id in the storefront, as the storefront returned it.
+    # The product's id in the storefront, as the storefront returned it (any type).
     storefront_product_id = models.CharField(max_length=64, null=True, blank=True)
+    # The OnPrintShop product id: only for a push to an OnPrintShop storefront that
+    # succeeded (the push history's `ops_product_id`); null otherwise.
+    ops_product_id = models.PositiveBigIntegerField(null=True, blank=True)
     payload_hash = models.CharField(max_length=64, blank=True, default="")
     # This entry is its batch item's final outcome, counted in the batch (once per item).
     counted = models.BooleanField(default=False)

@@ -37,6 +37,9 @@ class PricedItem:
     weight: Decimal | None = None
     # What the source knows of a print size (e.g. the source's own product id).
     attributes: dict = field(default_factory=dict)
+    # The hub's id of the variant or print size, for storefronts that keep it (the OMS's
+    # variant uuid). Not part of the content hash: it names the item, it is not sold.
+    item_id: str | None = None
 
 
 @dataclass
@@ -66,7 +69,10 @@ class PricedProduct:
         return json.loads(json.dumps(asdict(self), default=_json_default))
 
     def content_hash(self):
-        encoded = json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+        content = self.as_dict()
+        for item in content["items"]:
+            item.pop("item_id")
+        encoded = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(encoded.encode()).hexdigest()
 
 

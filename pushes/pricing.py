@@ -330,6 +330,7 @@ def _variant_item(rule, variant):
         ],
         color=variant.color,
         size=variant.size,
+        item_id=str(variant.pk),
     )
 
 
@@ -367,6 +368,7 @@ def _size_item(rule, size, details):
         unit=size.unit,
         weight=size.weight,
         attributes=size.attributes,
+        item_id=str(size.pk),
     )
 
 

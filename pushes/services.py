@@ -23,6 +23,7 @@ from django.utils import timezone
 from catalog.models import Product
 from hub.heartbeat import Heartbeat
 from hub.queue import QueueUnavailable, enqueue
+from integrations.models import IntegrationType
 from pushes.models import (
     CategoryMapping,
     Customer,
@@ -267,6 +268,7 @@ def _push(customer, product, entry, log):
         )
 
     log.storefront_product_id = entry.storefront_product_id
+    to_ops = customer.storefront.integration_type == IntegrationType.OPS
     try:
         check_pushable(customer, product)
         priced = price_product(customer, product)
@@ -281,6 +283,7 @@ def _push(customer, product, entry, log):
     if entry.storefront_product_id and entry.pushed_hash == log.payload_hash:
         log.status, log.action = PushLog.Status.PUSHED, PushLog.Action.UNCHANGED
         log.step = log.error = None
+        log.ops_product_id = ops_id(entry.storefront_product_id) if to_ops else None
         return False
 
     state = PushState(storefront_product_id=entry.storefront_product_id, refs=entry.refs,
@@ -308,9 +311,12 @@ def _push(customer, product, entry, log):
         storefront_product_id=outcome.storefront_product_id, refs=outcome.refs,
         pushed_hash=log.payload_hash, last_pushed_at=timezone.now(),
     )
-    Product.objects.filter(pk=product.pk).update(
-        ops_product_id=str(outcome.storefront_product_id)
-    )
+    if to_ops:
+        # The catalog's ops_product_id is the OnPrintShop id only.
+        Product.objects.filter(pk=product.pk).update(
+            ops_product_id=str(outcome.storefront_product_id)
+        )
+        log.ops_product_id = ops_id(outcome.storefront_product_id)
     log.status, log.step, log.error = PushLog.Status.PUSHED, None, None
     log.action = (
         PushLog.Action.CREATED if outcome.created
@@ -319,6 +325,12 @@ def _push(customer, product, entry, log):
     log.detail = outcome.summary
     log.storefront_product_id = str(outcome.storefront_product_id)
     return False
+
+
+def ops_id(storefront_product_id):
+    """An OnPrintShop product id (digits) as the integer the push history shows."""
+    value = str(storefront_product_id or "")
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def _count_in_batch(batch_id, succeeded):

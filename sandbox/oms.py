@@ -8,8 +8,12 @@ the reason being the spec's name for the status ("Bad Request", "Unauthorized",
 
 - Product categories, products, product variants: list (a JSON array), create, get,
   update (PUT, only the fields sent change), delete. Ids are integers from 1; each row
-  also gets a `uuid`. A category is found by its id or its uuid, in the path and in
-  `parent_id`; a stored `parent_id` is always the parent's integer id.
+  also gets a `uuid` (a variant may be given its own on create, 36 characters). Every
+  field has the type its endpoint documents: a category's `parent_id` and
+  `default_location_id` are UIDs (strings), a product's and a variant's ids integers. A
+  field the endpoint does not document is refused (400). A category is found by its id
+  or its uuid in the path, and by its uuid in `parent_id`; a stored `parent_id` is
+  always the parent's integer id.
 - Orders (by `uid`): list, create, get, update (PUT), delete. Items sent with an update
   replace the order's items; an item that keeps its `ecommerce_order_item_id` keeps its
   `uid` and print status.
@@ -88,14 +92,11 @@ KINDS = {
         lambda value: isinstance(value, list) and all(isinstance(v, str) for v in value),
         "Must be an array of strings.",
     ),
-    "reference": (
-        lambda value: is_integer(value) or isinstance(value, str), "Must be an id or a uid."
-    ),
 }
 
 CATEGORY_FIELDS = {
     "name": Field("string", required=True),
-    "parent_id": Field("reference"),
+    "parent_id": Field("string"),
     "description": Field("string"),
     "default_dpi": Field("integer", default=300),
     "editor_category_id": Field("string"),
@@ -279,6 +280,11 @@ def validate(data, fields, partial=False, prefix=""):
     return cleaned, errors
 
 
+def undocumented(data, fields):
+    """The fields of `data` its endpoint does not document, each refused by name."""
+    return {name: "This field is not allowed." for name in data if name not in fields}
+
+
 def json_object(request):
     body = request.get_json(force=True, silent=True)
     return body if isinstance(body, dict) else None
@@ -411,7 +417,11 @@ class OMSFake(Fake):
         categories = self.state["categories"]
         if is_integer(ref) or (isinstance(ref, str) and ref.isdigit()):
             return categories.get(int(ref))
-        return next((row for row in categories.values() if row["uuid"] == ref), None)
+        return self.category_by_uid(ref)
+
+    def category_by_uid(self, uid):
+        return next((row for row in self.state["categories"].values() if row["uuid"] == uid),
+                    None)
 
     def not_found(self, table, row_id):
         spec = TABLES[table]
@@ -420,7 +430,7 @@ class OMSFake(Fake):
     def reference_errors(self, table, fields, row_id=None):
         """Problems with the rows `fields` refer to; resolves a category's parent_id."""
         if table == "categories" and fields.get("parent_id") is not None:
-            parent = self.find_category(fields["parent_id"])
+            parent = self.category_by_uid(fields["parent_id"])
             if parent is None:
                 return {"parent_id": f"Product category {fields['parent_id']} not found."}
             fields["parent_id"] = parent["id"]
@@ -451,6 +461,7 @@ class OMSFake(Fake):
         if body is None:
             return bad_request(NOT_AN_OBJECT)
         fields, errors = validate(body, TABLES[table].fields)
+        errors = {**undocumented(body, TABLES[table].fields), **errors}
         errors = errors or self.reference_errors(table, fields)
         if errors:
             return bad_request(errors)
@@ -470,6 +481,7 @@ class OMSFake(Fake):
         if body is None:
             return bad_request(NOT_AN_OBJECT)
         fields, errors = validate(body, TABLES[table].update_fields, partial=True)
+        errors = {**undocumented(body, TABLES[table].update_fields), **errors}
         errors = errors or self.reference_errors(table, fields, row["id"])
         if errors:
             return bad_request(errors)

@@ -1,7 +1,8 @@
 """A fake OnPrintShop (OPS) storefront: OAuth2 token endpoint and the GraphQL subset
 described in spec/ops-graphql.md.
 
-- `POST /oauth/token`: client credentials, JSON or form-encoded.
+- `POST /oauth/token`: client credentials, JSON or form-encoded (at `/api/oauth/token`
+  instead while `token_at_api` is set, as some tenants serve it; the other path is 404).
 - `POST /api/`: GraphQL with `Authorization: Bearer <token>`, rate limited per storefront.
 - `POST /_sandbox/expire-tokens`: invalidates every issued token.
 - `GET /_sandbox/state`: the stored catalog and orders (counts and rows).
@@ -25,10 +26,16 @@ Options: `client_id`, `client_secret`, `token_ttl` (seconds), `rate_limit` and
 `rate_window` (requests per rolling window in seconds), `clock` (a callable returning
 seconds, for tests that move time). Unknown options are ignored.
 
+The GraphQL schema is the spec's subset and nothing more: an input field it does not list
+(such as a `delete` on `setProductPrice`, which OPS does not document) is a GraphQL error.
+
 Extra fault switches:
 - `result_false_next`: the next N mutation items answer `result: false` and store nothing.
 - `graphql_error_next`: the next N GraphQL requests answer 200 with only `errors`.
 - `fail_mutation`: a mutation name (e.g. "setProductPrice") that answers 500 while set.
+- `token_at_api`: the token is served at `/api/oauth/token` instead of `/oauth/token`.
+- `unauthenticated_as_200`: a missing, invalid or expired token answers as some tenants
+  do: HTTP 200 with `errors[0].extensions.code = "UNAUTHENTICATED"` instead of a 401.
 """
 
 import math
@@ -217,6 +224,7 @@ type ProductPrice {
   price: Float
   vendor_price: Float
   user_type_id: String
+  visible: Int
 }
 
 type ProductImage {
@@ -275,7 +283,6 @@ input ProductPriceInput {
   vendor_price: Float
   user_type_id: String
   visible: Int
-  delete: Int
 }
 
 input ImageGalleryInput {
@@ -351,6 +358,7 @@ def check_paging(limit, offset):
 class OPSFake(Fake):
     rules = [
         Rule("/oauth/token", endpoint="token", methods=["POST"]),
+        Rule("/api/oauth/token", endpoint="api_token", methods=["POST"]),
         Rule("/api/", endpoint="api", methods=["POST"]),
         Rule("/_sandbox/expire-tokens", endpoint="control_expire_tokens", methods=["POST"]),
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
@@ -359,7 +367,8 @@ class OPSFake(Fake):
         Rule("/_sandbox/order-statuses", endpoint="control_order_statuses",
              methods=["POST"]),
     ]
-    extra_faults = {"result_false_next": 0, "graphql_error_next": 0, "fail_mutation": None}
+    extra_faults = {"result_false_next": 0, "graphql_error_next": 0, "fail_mutation": None,
+                    "token_at_api": False, "unauthenticated_as_200": False}
 
     def __init__(self, **options):
         self.client_id = options.get("client_id", "demo-client")
@@ -391,6 +400,16 @@ class OPSFake(Fake):
     # -- OAuth2 ------------------------------------------------------------------------
 
     def token(self, request):
+        if self.faults["token_at_api"]:
+            return json_response({"detail": "Not Found"}, 404)
+        return self.issue_token(request)
+
+    def api_token(self, request):
+        if not self.faults["token_at_api"]:
+            return json_response({"detail": "Not Found"}, 404)
+        return self.issue_token(request)
+
+    def issue_token(self, request):
         if request.is_json:
             fields = request.get_json(silent=True)
             if not isinstance(fields, dict):
@@ -441,6 +460,10 @@ class OPSFake(Fake):
                 {"detail": "Too many requests"}, 429, headers={"Retry-After": str(wait)}
             )
         if not self.authorized(request):
+            if self.faults["unauthenticated_as_200"]:
+                return json_response({"data": None, "errors": [{
+                    "message": "Unauthenticated.", "extensions": {"code": "UNAUTHENTICATED"},
+                }]})
             return json_response(
                 {"error": "invalid_token", "message": "Missing, invalid or expired token"}, 401,
                 headers={"WWW-Authenticate": "Bearer"},
@@ -644,11 +667,6 @@ class OPSFake(Fake):
         price_id = item.get("product_price_id")
         if price_id and price_id not in prices:
             return failed(f"Price {price_id} not found", price_id)
-        if item.get("delete") == 1:
-            if not price_id:
-                return failed("product_price_id is required to delete a price")
-            del prices[price_id]
-            return succeeded(price_id, "Price deleted")
         products_id = item.get("products_id") or (price_id and prices[price_id]["products_id"])
         if not products_id:
             return failed("products_id is required")
@@ -662,9 +680,7 @@ class OPSFake(Fake):
         if not item.get("user_type_id"):
             # OPS accepts such a price and reports success, but never stores it.
             return succeeded(price_id, "Price saved")
-        fields = {
-            key: value for key, value in item.items() if key not in ("product_price_id", "delete")
-        }
+        fields = {key: value for key, value in item.items() if key != "product_price_id"}
         if price_id in prices:
             prices[price_id].update(fields)
             return succeeded(price_id, "Price updated")

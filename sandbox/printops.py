@@ -8,8 +8,11 @@ and `x-ratelimit-remaining`; over the limit it is a 429 with `Retry-After`.
 Where the spec is silent the fake chooses, and says so here:
 - 401, 422, 429, 500 and 405 answers use the same envelope, `data.message` saying why;
   a 422 also lists every problem in `data.errors` (by field) and in `messages`.
-- A webhook may be created with a `url` (the spec names none); without one it is
-  delivered to the `webhook_url` option, and with neither it is not delivered.
+- A webhook is created with the spec's `type` and `is_active` (a string: "true",
+  "false", "1" or "0") and nothing else: any other field, or a field of another JSON
+  type, is a 422. Webhooks have no URL: every delivery goes to the account's delivery
+  URL, which the account's owner enters in PrintOps (here: the `webhook_url` option or
+  `POST /_sandbox/delivery-url`); without one nothing is delivered.
 - Webhook deliveries POST `{"type", "webhook_id", "store_id", "order_id", "state",
   "created_at", "order"}`, where `order` is the order as `GET .../orders/{id}` shows it;
   an `order_shipment` delivery adds `shipments`.
@@ -26,7 +29,7 @@ Options (all optional; unknown ones are ignored):
 - `page_size`: the default `limit` of every list (15).
 - `rate_limit`, `rate_window`: requests per rolling window in seconds (60 per 60).
 - `clock`: a callable returning seconds, for tests that move time.
-- `webhook_url`: where webhooks created without a `url` are delivered.
+- `webhook_url`: the account's delivery URL, where every webhook is delivered.
 - `public_base`: the sandbox's own URL, which links and thumbnails point at.
 
 Fault switches, on top of the common ones: `fail_path` (a path prefix such as
@@ -35,6 +38,8 @@ Fault switches, on top of the common ones: `fail_path` (a path prefix such as
 Control paths, besides the common ones (no auth, never faulted):
 - `POST /_sandbox/remove-base-products` `{"ids": [...]}`: unlisted and 404 from now on.
 - `POST /_sandbox/change-base-product` `{"id", "price"}`: a new price.
+- `POST /_sandbox/delivery-url` `{"url": ...}`: sets the account's delivery URL, as its
+  owner would in PrintOps (`null` removes it).
 - `POST /_sandbox/send-webhook` `{"event", "store_id", "order_id"}` (and optionally
   `"state"`, set on the order first): delivers the event to every active webhook of that
   type; answers `{"deliveries": [{"webhook_id", "url", "status", "error"}]}`.
@@ -71,6 +76,8 @@ from werkzeug.wrappers import Response
 from sandbox.base import Fake, json_response
 
 WEBHOOK_TYPES = ("order_state_update", "order_shipment")
+# The fields of the spec's create-webhook body; nothing else is taken.
+WEBHOOK_FIELDS = ("type", "is_active")
 SCALE_OPTIONS = ("fit", "fill", "stretch", "noscale")
 UNCANCELABLE_STATES = ("shipped", "canceled")
 FILENAME = re.compile(r"[\w,\s-]+\.(jpg|jpeg|png)", re.IGNORECASE)
@@ -496,6 +503,7 @@ class PrintOpsFake(Fake):
         Rule("/_sandbox/send-webhook", endpoint="control_send_webhook", methods=["POST"]),
         Rule("/_sandbox/place-order", endpoint="control_place_order", methods=["POST"]),
         Rule("/_sandbox/ship-order", endpoint="control_ship_order", methods=["POST"]),
+        Rule("/_sandbox/delivery-url", endpoint="control_delivery_url", methods=["POST"]),
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
     ]
     extra_faults = {"fail_path": None}
@@ -510,7 +518,6 @@ class PrintOpsFake(Fake):
         self.page_size = options.get("page_size", 15)
         self.rate_limit = options.get("rate_limit", 60)
         self.rate_window = options.get("rate_window", 60)
-        self.webhook_url = options.get("webhook_url")
         self.public_base = (options.get("public_base") or "").rstrip("/")
         catalog_size = options.get("catalog_size", 40)
         base_products = copy.deepcopy(SPEC_BASE_PRODUCTS)
@@ -533,6 +540,7 @@ class PrintOpsFake(Fake):
                 shipment["id"]: shipment for shipment in copy.deepcopy(SEED_SHIPMENTS)
             },
             "webhooks": {},
+            "delivery_url": options.get("webhook_url"),
             "deliveries": [],
             "next_ids": {"stores": 786323, "images": 212, "user_products": 48606,
                          "webhooks": 1, "orders": 320104, "line_items": 5,
@@ -714,8 +722,7 @@ class PrintOpsFake(Fake):
         # The spec lists is_active as 1/0 but echoes a created webhook's as true/false.
         is_active = webhook["is_active"] if is_active_as_boolean else int(webhook["is_active"])
         return {"id": webhook["id"], "is_active": is_active, "type": webhook["type"],
-                "url": webhook["url"], "created_at": webhook["created_at"],
-                "updated_at": webhook["updated_at"]}
+                "created_at": webhook["created_at"], "updated_at": webhook["updated_at"]}
 
     def import_image(self, image_url, filename):
         """The image record of an image imported from a URL, which is stored, not fetched."""
@@ -1000,21 +1007,25 @@ class PrintOpsFake(Fake):
 
     def create_webhook(self, request):
         body = request_body(request)
-        errors = {}
-        if body.get("type") not in WEBHOOK_TYPES:
+        errors = {
+            name: [f"The {name.replace('_', ' ')} field is prohibited."]
+            for name in body if name not in WEBHOOK_FIELDS
+        }
+        if not isinstance(body.get("type"), str):
+            errors["type"] = ["The type field must be a string."]
+        elif body["type"] not in WEBHOOK_TYPES:
             errors["type"] = ["The type field must be one of: " + ", ".join(WEBHOOK_TYPES) + "."]
-        is_active = as_boolean(body.get("is_active", True))
-        if is_active is None:
+        is_active = body.get("is_active", "true")
+        if not isinstance(is_active, str):
+            errors["is_active"] = ["The is active field must be a string."]
+        elif as_boolean(is_active) is None:
             errors["is_active"] = ["The is active field must be true or false."]
-        if body.get("url") is not None and not is_url(body["url"]):
-            errors["url"] = ["The url field must be a valid URL."]
         if errors:
             return invalid(errors)
         created = timestamp(now())
         with self.lock:
-            webhook = {"id": self.new_id("webhooks"), "is_active": is_active,
-                       "type": body["type"], "url": body.get("url"),
-                       "created_at": created, "updated_at": created}
+            webhook = {"id": self.new_id("webhooks"), "is_active": as_boolean(is_active),
+                       "type": body["type"], "created_at": created, "updated_at": created}
             self.state["webhooks"][webhook["id"]] = webhook
         return envelope(self.webhook_json(webhook, is_active_as_boolean=True), 201,
                         status="created")
@@ -1095,8 +1106,9 @@ class PrintOpsFake(Fake):
                         if webhook["type"] == event and webhook["is_active"]]
         deliveries = []
         # Delivered outside the lock: the receiver may well call this fake back.
+        with self.lock:
+            url = self.state["delivery_url"]
         for webhook in webhooks:
-            url = webhook["url"] or self.webhook_url
             payload = {
                 "type": event, "webhook_id": webhook["id"],
                 "store_id": order["store_id"], "order_id": order["id"],
@@ -1107,7 +1119,7 @@ class PrintOpsFake(Fake):
                 payload["shipments"] = order_json["shipments"]["shipments"]
             delivery = {"webhook_id": webhook["id"], "url": url, "status": None, "error": None}
             if url is None:
-                delivery["error"] = "the webhook has no url"
+                delivery["error"] = "the account has no delivery URL"
             else:
                 try:
                     delivery["status"] = requests.post(url, json=payload, timeout=5).status_code
@@ -1191,6 +1203,17 @@ class PrintOpsFake(Fake):
         deliveries = self.deliver(request, "order_shipment", order)
         return json_response({"shipment": shipment, "deliveries": deliveries})
 
+    def control_delivery_url(self, request):
+        body = request.get_json(silent=True)
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or "url" not in body or (url is not None
+                                                             and not is_url(url)):
+            return json_response({"detail": 'send {"url": "http(s)://..."} or {"url": null}'},
+                                 422)
+        with self.lock:
+            self.state["delivery_url"] = url
+        return json_response({"url": url})
+
     def control_state(self, request):
         with self.lock:
             state = self.state
@@ -1210,6 +1233,7 @@ class PrintOpsFake(Fake):
                            for order in state["orders"].values()],
                 "shipments": list(state["shipments"].values()),
                 "webhooks": list(state["webhooks"].values()),
+                "delivery_url": state["delivery_url"],
                 "deliveries": list(state["deliveries"]),
                 "rate_limit": {"limit": self.rate_limit, "window": self.rate_window,
                                "used": len(self.api_calls)},

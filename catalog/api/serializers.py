@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Category, Product, ProductImage, Supplier
+from catalog.models import Category, PrintPricingMethod, Product, ProductImage, Supplier
 from hub.api.fields import MoneyStringField, NumberField
 
 
@@ -121,8 +121,14 @@ class ApparelDetailsSerializer(serializers.Serializer):
     raw_payload = serializers.JSONField(allow_null=True)
 
 
+@extend_schema_field({"type": "string", "enum": PrintPricingMethod.values},
+                     component_name="PrintPricingMethod")
+class PrintPricingMethodField(serializers.CharField):
+    """`formula` (the spec's) or `per_size` (prices on each size): see PrintPricingMethod."""
+
+
 class PrintDetailsSerializer(serializers.Serializer):
-    pricing_method = serializers.CharField()
+    pricing_method = PrintPricingMethodField()
     min_width = NumberField(allow_null=True)
     max_width = NumberField(allow_null=True)
     min_height = NumberField(allow_null=True)

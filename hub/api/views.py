@@ -69,6 +69,8 @@ class LoginView(APIView):
 def login_locked_out(request, original_response=None, credentials=None):
     """The answer to a login of a locked-out username and address (API and admin alike)."""
     username = get_client_username(request, credentials)
+    # Tries during the lock are not recorded (settings), so the lock ends one cool-off
+    # after the last failure the database handler kept.
     last_failure = AccessAttempt.objects.filter(
         username=username, ip_address=request.axes_ip_address
     ).aggregate(last=Max("attempt_time"))["last"] or timezone.now()

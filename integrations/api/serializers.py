@@ -97,7 +97,9 @@ class PrintOpsIntegrationSerializer(IntegrationSerializer):
     proof a delivery comes from PrintOps, so it is OWNER_ONLY.
     """
 
-    webhook_url = serializers.SerializerMethodField()
+    webhook_url = serializers.SerializerMethodField(
+        help_text="The delivery URL to enter in PrintOps (its API has no field for it)"
+    )
 
     class Meta(IntegrationSerializer.Meta):
         model = PrintOpsIntegration
@@ -110,6 +112,12 @@ class PrintOpsIntegrationSerializer(IntegrationSerializer):
         return webhook_url(integration)
 
 
+@extend_schema_field({"type": "string", "enum": SyncStatus.values},
+                     component_name="SyncStatusValue")
+class SyncStatusField(serializers.CharField):
+    pass
+
+
 class SyncTriggerSerializer(serializers.Serializer):
     message = serializers.CharField()
     integration_id = serializers.UUIDField()
@@ -117,7 +125,7 @@ class SyncTriggerSerializer(serializers.Serializer):
 
 
 class SyncStatusSerializer(serializers.Serializer):
-    """Sync state and totals; while a sync runs, also its progress (percent), processed, total."""
+    """The spec's SyncStatusResponse, exactly: live progress is at `.../sync/progress`."""
 
     integration_id = serializers.UUIDField(source="id")
     sync_status = serializers.CharField()
@@ -128,18 +136,26 @@ class SyncStatusSerializer(serializers.Serializer):
     total_products_skipped = serializers.IntegerField()
     last_sync_stats = serializers.DictField(child=serializers.IntegerField())
     last_error_message = serializers.CharField(allow_null=True)
-    progress = serializers.IntegerField(source="sync_progress", required=False)
-    processed = serializers.IntegerField(source="sync_processed", required=False)
-    total = serializers.IntegerField(source="sync_total", allow_null=True, required=False)
 
-    RUNNING_ONLY = ("progress", "processed", "total")
 
-    def to_representation(self, integration):
-        data = super().to_representation(integration)
-        if integration.sync_status != SyncStatus.RUNNING:
-            for key in self.RUNNING_ONLY:
-                data.pop(key)
-        return data
+class SyncProgressSerializer(serializers.Serializer):
+    """The running sync's progress (or the last one's, when none runs)."""
+
+    integration_id = serializers.UUIDField(source="id")
+    run_id = serializers.UUIDField(source="sync_run_id", allow_null=True,
+                                   help_text="The run; null before the first sync")
+    sync_status = SyncStatusField()
+    processed = serializers.IntegerField(source="sync_processed",
+                                         help_text="Products read so far")
+    total = serializers.IntegerField(source="sync_total", allow_null=True,
+                                     help_text="Products to read, once the source says")
+    progress = serializers.IntegerField(source="sync_progress",
+                                        help_text="Percent done (0-100)")
+    started_at = serializers.DateTimeField(source="last_sync_at", allow_null=True)
+    heartbeat_at = serializers.DateTimeField(
+        source="sync_heartbeat_at", allow_null=True,
+        help_text="When the run last reported; a run silent for SYNC_STALE_AFTER is dead",
+    )
 
 
 @extend_schema_field({"type": "string", "enum": ImportTask.Status.values},

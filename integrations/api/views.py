@@ -38,6 +38,7 @@ from integrations.api.serializers import (
     IntegrationSerializer,
     MessageSerializer,
     ProductImportSerializer,
+    SyncProgressSerializer,
     SyncStatusSerializer,
     SyncTriggerSerializer,
     typed_data,
@@ -74,15 +75,15 @@ class IntegrationInUse(APIException):
     default_detail = "The integration is a customer's storefront; give its customers another first"
 
 
-def require_source(integration):
-    """Only a source has products to import: a storefront's id is 422."""
+def require_source(integration, lacking="they have no products to import"):
+    """Only a source has products to import and syncs: a storefront's id is 422."""
     try:
         integration.typed().source()
     except NotImplementedError:
         raise invalid(
             "path", "integration_id",
             f"{integration.get_integration_type_display()} integrations are storefronts, "
-            "not sources: they have no products to import",
+            f"not sources: {lacking}",
             "not_a_source",
         ) from None
 
@@ -241,11 +242,29 @@ class IntegrationSyncStatus(TypedIntegrationView, APIView):
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
-        integration = self.get_integration(integration_id)
-        # The sweeper is a task: with no worker alive, a dead run is noticed here.
-        if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
-            integration = self.get_integration(integration_id)
+        integration = notice_dead_run(self.get_integration(integration_id))
         return Response(SyncStatusSerializer(integration).data)
+
+
+def notice_dead_run(integration):
+    """The integration, its run marked failed first when it stopped beating: the sweeper
+    is a task, so with no worker alive a dead run is noticed when its state is read."""
+    if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
+        integration.refresh_from_db()
+    return integration
+
+
+class IntegrationSyncProgress(APIView):
+    """Live progress of the running sync (or of the last one): processed, total, percent,
+    the run's id, when it started and when it last reported."""
+
+    @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
+                   responses={200: SyncProgressSerializer,
+                              422: OpenApiResponse(description="A storefront: it does not sync")})
+    def get(self, request, integration_id):
+        integration = accessible_integration(request, integration_id)
+        require_source(integration, "they do not sync")
+        return Response(SyncProgressSerializer(notice_dead_run(integration)).data)
 
 
 # -- product imports -------------------------------------------------------------------

@@ -26,6 +26,8 @@ CATEGORIES = "/api/v1/product-categories"
 PRODUCTS = "/api/v1/products"
 VARIANTS = "/api/v1/product-variants"
 
+# A row's UID, as the OMS answers it (the spec calls it the auto-generated UUID).
+UID_FIELD = "uuid"
 # Every pushed product has the same place in the OMS's listings.
 ORDER_COLUMN = 1
 # The OMS gives no unit for a variant's length, width and height; its example (a
@@ -49,22 +51,22 @@ class OMSError(Exception):
 # -- bodies ----------------------------------------------------------------------------
 
 
-def category_body(*, name, parent_id, default_dpi, default_location):
+def category_body(*, name, parent_uid, default_dpi, default_location):
+    """A category. Unlike products and variants, a category names its parent and its
+    location by UID, a string (the spec's example parent is a UUID)."""
     return present({
-        "name": name, "parent_id": wire_id(parent_id), "default_dpi": default_dpi,
-        # A category takes its location as a uid (a string); products and variants as
-        # an integer id.
-        "default_location_id": default_location,
+        "name": name, "parent_id": parent_uid, "default_dpi": default_dpi,
+        "default_location_id": str(default_location) if default_location else None,
     })
 
 
 def product_body(*, category_id, name, code, description, default_dpi, team_id,
                  default_location):
     return present({
-        "category_id": wire_id(category_id), "name": name, "code": code,
+        "category_id": integer_id(category_id), "name": name, "code": code,
         "order_column": ORDER_COLUMN, "active": True, "description": description,
-        "default_dpi": default_dpi, "team_id": wire_id(team_id),
-        "default_location_id": wire_id(default_location),
+        "default_dpi": default_dpi, "team_id": integer_id(team_id),
+        "default_location_id": location_id(default_location),
     })
 
 
@@ -73,16 +75,20 @@ def deactivation_body():
 
 
 def variant_body(product_id, *, name, tags, weight, width_mm, height_mm, country_id,
-                 default_dpi, default_location):
-    """One variant; weight in the catalog's unit and sizes in millimetres, when known."""
+                 default_dpi, default_location, uuid=None):
+    """One variant; weight in the catalog's unit and sizes in millimetres, when known.
+
+    `uuid` (36 characters) is sent on create only (the spec's update has none): the hub's
+    id of the variant or size, so an order can name it by `ecommerce_variant_id`.
+    """
     return present({
-        "product_id": wire_id(product_id), "name": name,
+        "uuid": uuid, "product_id": integer_id(product_id), "name": name,
         "weight": whole(weight), "width": dimension(width_mm), "height": dimension(height_mm),
-        "country_id": wire_id(country_id), "default_dpi": default_dpi,
+        "country_id": integer_id(country_id), "default_dpi": default_dpi,
         "ecommerce_tags": TAG_SEPARATOR.join(
             tag.replace(TAG_SEPARATOR, " ").strip() for tag in tags
         ),
-        "default_location_id": wire_id(default_location),
+        "default_location_id": location_id(default_location),
     })
 
 
@@ -91,11 +97,19 @@ def present(body):
     return {name: value for name, value in body.items() if value is not None and value != ""}
 
 
-def wire_id(value):
-    """An id as the OMS types it: an integer when it is all digits, else as stored."""
+def integer_id(value):
+    """An id the OMS types as an integer: the integer when it is all digits; else as
+    stored, for the OMS to refuse in its own words (e.g. a team id that is not a number)."""
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return value
+
+
+def location_id(value):
+    """The default location as products and variants take it, an integer id; None (left
+    out, the OMS's default applies) when the setting is a UID, which only categories take."""
+    value = integer_id(value)
+    return value if isinstance(value, int) else None
 
 
 def whole(value):
@@ -121,8 +135,16 @@ class OMSClient:
         self.base_url = integration.base_url.rstrip("/")
         self.session = guarded_session()
 
-    def create_category(self, body) -> str:
-        return self._create(CATEGORIES, body)
+    def create_category(self, body) -> tuple[str, str]:
+        """The new category's id (products name it by id) and its UID (child categories
+        name their parent by UID)."""
+        row = self._send("POST", CATEGORIES, body)
+        return self._id(row, CATEGORIES), self._uid(row, CATEGORIES)
+
+    def category_uid(self, category_id) -> str:
+        """The UID of a category the hub knows by id."""
+        path = f"{CATEGORIES}/{category_id}"
+        return self._uid(self._send("GET", path), path)
 
     def create_product(self, body) -> str:
         return self._create(PRODUCTS, body)
@@ -143,11 +165,21 @@ class OMSClient:
 
     def _create(self, path, body) -> str:
         """POST a new row; the id the OMS gave it, as a string."""
-        row = self._send("POST", path, body)
+        return self._id(self._send("POST", path, body), path)
+
+    @staticmethod
+    def _id(row, path) -> str:
         row_id = row.get("id") if isinstance(row, dict) else None
         if isinstance(row_id, bool) or not isinstance(row_id, int | str) or row_id == "":
-            raise OMSError(None, f"The OMS answered the create at {path} without an id")
+            raise OMSError(None, f"The OMS answered {path} without an id")
         return str(row_id)
+
+    @staticmethod
+    def _uid(row, path) -> str:
+        uid = row.get(UID_FIELD) if isinstance(row, dict) else None
+        if not isinstance(uid, str) or not uid:
+            raise OMSError(None, f"The OMS answered {path} without a {UID_FIELD}")
+        return uid
 
     def _send(self, method, path, body=None):
         """The JSON of a 200 answer; anything else raises OMSError."""

@@ -5,7 +5,8 @@ A push runs these steps, each named in PushFailed.step when it fails:
 - "product": the product, updated (PUT) when it has an id, else created; a product the
   OMS no longer has is created again.
 - "variants": one variant per priced item (apparel variant or print size), updated when
-  it has an id, else created; variants of removed items are deleted.
+  it has an id, else created with the hub's id of the variant or size as its `uuid` (an
+  order names the variant by it); variants of removed items are deleted.
 `deactivate` makes the product inactive (step "deactivate"); `refusal` turns away a
 product without a category, as the OMS has no product without one.
 
@@ -101,16 +102,20 @@ class Push:
     # -- steps -------------------------------------------------------------------------
 
     def save_categories(self):
-        parent_id = None
+        """Create the levels without an id, root first. The hub keeps a category's id (a
+        product names its category by id); a new child names its parent by UID, read
+        from the OMS when the parent was made by an earlier push."""
+        parent_id = parent_uid = None
         for category_id, name in self.priced.category_path:
             key = str(category_id)
             known = self.state.category_ids.get(key)
             if known:
-                parent_id = str(known)
+                parent_id, parent_uid = str(known), None
                 continue
-            # One level at a time: each needs its parent's id.
-            parent_id = self.client.create_category(oms.category_body(
-                name=name, parent_id=parent_id, default_dpi=self.integration.default_dpi,
+            if parent_id and parent_uid is None:
+                parent_uid = self.client.category_uid(parent_id)
+            parent_id, parent_uid = self.client.create_category(oms.category_body(
+                name=name, parent_uid=parent_uid, default_dpi=self.integration.default_dpi,
                 default_location=self.integration.default_location,
             ))
             self.new_category_ids[key] = parent_id
@@ -154,7 +159,9 @@ class Push:
                     if exc.status != NOT_FOUND:
                         raise
                 del self.variants[item.key]  # deleted in the OMS: created again below
-            self.variants[item.key] = self.client.create_variant(body)
+            self.variants[item.key] = self.client.create_variant(
+                self.variant_body(item, uuid=item.item_id)
+            )
             self.keep()
         keys = {item.key for item in self.priced.items}
         for key, variant_id in list(self.variants.items()):
@@ -170,14 +177,14 @@ class Push:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def variant_body(self, item):
+    def variant_body(self, item, uuid=None):
         integration = self.integration
         return oms.variant_body(
             self.product_id, name=item.title, tags=tags(item), weight=item.weight,
             width_mm=millimetres(item.width, item.unit),
             height_mm=millimetres(item.height, item.unit),
             country_id=integration.country_id, default_dpi=integration.default_dpi,
-            default_location=integration.default_location,
+            default_location=integration.default_location, uuid=uuid,
         )
 
 

@@ -11,9 +11,15 @@ an id (updates, deletes, the gallery replacement). A mutation that creates (an i
 is never sent again here, nor is any request that timed out: the server may have acted.
 Those fail as retryable, and the push is retried later with the ids it obtained.
 The session itself only retries failures to connect, which never reach OPS.
+
+Tokens. The token URL is a per-storefront setting (`{store}/oauth/token`, or
+`{base}/api/oauth/token` on some tenants). A refused token, answered 401 or, by some
+tenants, 200 with a GraphQL error coded UNAUTHENTICATED, gets one new token and one more
+try; OPS acted on nothing, so even a create is sent again.
 """
 
 import logging
+import re
 import time
 
 import requests
@@ -52,6 +58,7 @@ MUTATIONS = {
     SET_SIZE: ("ProductSizeInput", "size_id"),
     SET_PRICE: ("ProductPriceInput", "product_price_id"),
 }
+# setProductSize documents `delete`; setProductPrice does not (its rows are hidden).
 DELETE_FIELD = "delete"
 
 RESULT_FIELDS = "id index result message"
@@ -103,8 +110,11 @@ ORDER_STATUS_QUERY = (
 )
 # "Nothing found" comes back as this GraphQL error code: an empty page, not a failure.
 NOT_FOUND_CODE = "DATA_NOT_FOUND"
-UNAUTHENTICATED_CODE = "UNAUTHENTICATED"
 DATE_FORMAT = "%Y-%m-%d"
+# How some tenants say the token is no good, with HTTP 200 (see unauthenticated()).
+UNAUTHENTICATED = "UNAUTHENTICATED"
+TOKEN_REFUSED = re.compile(r"\b(invalid|expired)\b.*\btoken\b|\btoken\b.*\b(invalid|expired)\b",
+                           re.IGNORECASE)
 
 # The only user type the hub prices for; OPS silently drops a price without one.
 USER_TYPE_ID = "1"
@@ -162,8 +172,10 @@ def price_input(price_id, products_id, *, size_id, qty, qty_to, price, vendor_pr
             "user_type_id": USER_TYPE_ID, "visible": 1}
 
 
-def price_deletion(price_id, products_id):
-    return {"product_price_id": price_id, "products_id": products_id, DELETE_FIELD: 1}
+def price_hiding(price_id, products_id):
+    """A price row no longer sold, hidden: setProductPrice documents no `delete`."""
+    return {"product_price_id": price_id, "products_id": products_id,
+            "user_type_id": USER_TYPE_ID, "visible": 0}
 
 
 def image_input(*, url, title, sort_order):
@@ -309,12 +321,13 @@ class OPSClient:
         """The `data` of a GraphQL answer; GraphQL errors raise OPSError."""
         body = {"query": query, "variables": variables or {}}
         response = self._post(self.api_url, idempotent=idempotent, token=self.token(), json=body)
-        if response.status_code == 401 or token_refused(response):
-            # The token expired or was revoked early: one new token, one more try.
+        if unauthenticated(response):
+            # The token expired or was revoked early: one new token, one more try. OPS
+            # refused the request before acting on it, so even a create is sent again.
             response = self._post(
                 self.api_url, idempotent=idempotent, token=self.fetch_token(), json=body
             )
-            if response.status_code == 401:
+            if unauthenticated(response):
                 raise OPSError("OPS refused the credentials")
         self._raise_for_status(response, "the API")
         if response.status_code != 200:
@@ -431,6 +444,28 @@ def retry_after(response) -> int:
     return min(int(value), MAX_RETRY_AFTER)
 
 
+def unauthenticated(response) -> bool:
+    """Whether OPS refused the token: a 401, or (some tenants) a 200 whose GraphQL error
+    has the code UNAUTHENTICATED or a message naming an invalid or expired token."""
+    if response.status_code == 401:
+        return True
+    # Only an answer with errors is read twice; a page of orders is not.
+    if response.status_code != 200 or b'"errors"' not in response.content:
+        return False
+    payload = safe_json(response)
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, dict):
+            continue
+        extensions = error.get("extensions")
+        if isinstance(extensions, dict) and extensions.get("code") == UNAUTHENTICATED:
+            return True
+        message = error.get("message")
+        if isinstance(message, str) and TOKEN_REFUSED.search(message):
+            return True
+    return False
+
+
 def ids_in(rows, id_field) -> set:
     return {row.get(id_field) for row in rows or [] if isinstance(row, dict)}
 
@@ -459,18 +494,6 @@ def first_error_code(payload) -> str | None:
     extensions = first.get("extensions") if isinstance(first, dict) else None
     code = extensions.get("code") if isinstance(extensions, dict) else None
     return code if isinstance(code, str) else None
-
-
-def token_refused(response) -> bool:
-    """An answer 200 that says the token is expired or invalid: treated as a 401."""
-    # Only an answer with errors is read twice; a page of orders is not.
-    if response.status_code != 200 or b'"errors"' not in response.content:
-        return False
-    payload = safe_json(response)
-    if first_error_code(payload) == UNAUTHENTICATED_CODE:
-        return True
-    message = (first_error(payload) or "").lower()
-    return "token" in message and ("expired" in message or "invalid" in message)
 
 
 def is_positive_number(value) -> bool:

@@ -3,8 +3,11 @@
 A push runs these steps, each named in PushFailed.step when it fails:
 - "category": the product's category path, root first; levels without an id are created.
 - "product": the product, updated when OPS still has the stored id, else created.
-- "sizes": one size per priced item (variant or print size); removed items are deleted.
-- "prices": one price row per tier of each item; rows of removed tiers are deleted.
+- "sizes": one size per priced item (variant or print size); removed items are deleted
+  (their price rows hidden first).
+- "prices": one price row per tier of each item. setProductPrice has no documented
+  delete: the row of a removed tier is reused for a new tier of the item when there is
+  one (updated), else hidden with `visible: 0`; either way it leaves the refs once hidden.
 - "images": the product's image gallery, replaced.
 
 refs: {"sizes": {item key: size id}, "prices": {item key: {quantity_min: price id}}},
@@ -143,10 +146,10 @@ class Push:
     def save_sizes(self):
         products_id = int(self.products_id)
         keys = {item.key for item in self.priced.items}
-        # A removed item's prices go before its size, so none is left behind whether
-        # or not OPS deletes a size's prices with it.
+        # A removed item's prices are hidden before its size goes, so none is left on sale
+        # whether or not OPS deletes a size's prices with it.
         self.send(ops.SET_PRICE, [
-            Change(ops.price_deletion(int(price_id), products_id), rows, qty, delete=True)
+            Change(ops.price_hiding(int(price_id), products_id), rows, qty, delete=True)
             for key, rows in self.prices.items() if key not in keys
             for qty, price_id in rows.items()
         ])
@@ -168,18 +171,23 @@ class Push:
         changes = []
         for item in self.priced.items:
             rows = self.prices.setdefault(item.key, {})
+            bands = {str(tier.quantity_min) for tier in item.tiers}
+            # Rows of bands that are gone: reused for new bands first, the rest hidden. A
+            # row stays in the refs until OPS has hidden it, so a failure leaves none on sale.
+            stale = [qty for qty in sorted(rows, key=int) if qty not in bands]
             for tier in item.tiers:
                 qty = str(tier.quantity_min)
+                if qty not in rows and stale:
+                    rows[qty] = rows.pop(stale.pop(0))
                 changes.append(Change(ops.price_input(
                     int(rows.get(qty, 0)), products_id, size_id=int(self.sizes[item.key]),
                     qty=tier.quantity_min,
                     qty_to=tier.quantity_max if tier.quantity_max is not None else 0,
                     price=number(tier.price), vendor_price=number(tier.cost),
                 ), rows, qty))
-            bands = {str(tier.quantity_min) for tier in item.tiers}
             changes += [
-                Change(ops.price_deletion(int(price_id), products_id), rows, qty, delete=True)
-                for qty, price_id in rows.items() if qty not in bands
+                Change(ops.price_hiding(int(rows[qty]), products_id), rows, qty, delete=True)
+                for qty in stale
             ]
         self.send(ops.SET_PRICE, changes)
 

@@ -75,7 +75,8 @@ SCALE_OPTION_FIELD = "scale_option"
 IMAGE_FIELD = "image"
 WEBHOOK_TYPE_FIELD = "type"
 WEBHOOK_ACTIVE_FIELD = "is_active"
-WEBHOOK_URL_FIELD = "url"
+# The spec's create body sends is_active as a string.
+WEBHOOK_ACTIVE = "true"
 STORE_TYPE_FIELD = "type"
 # The type a store made through the API is given (the spec's example type).
 DEFAULT_STORE_TYPE = "generic"
@@ -218,10 +219,10 @@ class PrintOpsClient:
     def webhooks(self) -> list:
         return list(self._items(WEBHOOKS_PATH, WEBHOOKS_FIELD, {}))
 
-    def create_webhook(self, webhook_type, url, *, is_active=True) -> dict:
+    def create_webhook(self, webhook_type) -> dict:
+        """An active webhook of this type; PrintOps delivers it to the account's URL."""
         body = self._call(WEBHOOKS_PATH, method="POST", json={
-            WEBHOOK_TYPE_FIELD: webhook_type, WEBHOOK_ACTIVE_FIELD: is_active,
-            WEBHOOK_URL_FIELD: url,
+            WEBHOOK_TYPE_FIELD: webhook_type, WEBHOOK_ACTIVE_FIELD: WEBHOOK_ACTIVE,
         })
         if not isinstance(body[DATA_FIELD], dict):
             raise PrintOpsError(f"PrintOps answered POST {WEBHOOKS_PATH} without the webhook")

@@ -20,12 +20,14 @@ import re
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 
+from catalog.models import PrintPricingMethod
 from integrations.sources import InvalidProduct
 
 CATEGORY_SKU_PREFIX = "printops-category-"
 ROOT_CATEGORY = "PrintOps"
 DEFAULT_UNIT = "in"
-PRICING_METHOD = "per_size"
+# Each base product is a size with its own price: nothing is computed from a formula.
+PRICING_METHOD = PrintPricingMethod.PER_SIZE.value
 
 ID_FIELD = "id"
 SKU_FIELD = "sku"

@@ -426,23 +426,32 @@ class PushResultSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
-class StorefrontIdField(serializers.Field):
-    """The storefront's product id: an integer when it is all digits, else as given."""
-
-    def to_representation(self, value):
-        if not value:
-            return None
-        return int(value) if value.isascii() and value.isdigit() else value
+@extend_schema_field({"type": "string", "enum": PushLog.Action.values},
+                     component_name="PushLogAction")
+class PushLogActionField(serializers.CharField):
+    pass
 
 
 class PushHistorySerializer(serializers.ModelSerializer):
+    """The spec's fields, then what the attempt did: `action` (created, updated,
+    unchanged, deactivated, failed), the `step` that failed, and the storefront's `detail`."""
+
     status = PushLogStatusField(read_only=True)
-    ops_product_id = StorefrontIdField(source="storefront_product_id", read_only=True)
+    ops_product_id = serializers.IntegerField(
+        read_only=True, allow_null=True,
+        help_text="The OnPrintShop product id; null for a failed attempt and for pushes to "
+                  "other storefront types",
+    )
+    action = PushLogActionField(read_only=True)
+    step = serializers.CharField(read_only=True, allow_null=True,
+                                 help_text="The push step that failed; null on success")
+    detail = serializers.CharField(read_only=True,
+                                   help_text="What the storefront did, in words; may be empty")
 
     class Meta:
         model = PushLog
-        fields = ["id", "status", "error", "pushed_at", "ops_product_id"]
+        fields = ["id", "status", "error", "pushed_at", "ops_product_id", "action", "step",
+                  "detail"]
         read_only_fields = fields
 
 

@@ -184,6 +184,23 @@ def test_saving_a_product_page_unchanged_keeps_its_rows(admin_client, sku):
     assert product.sizes.count() == (0 if sku == "TEE-0" else 2)
 
 
+def test_the_ops_product_id_is_shown_read_only_and_a_posted_one_is_ignored(admin_client):
+    seed(1)
+    product = Product.objects.get(supplier_sku="TEE-0")
+    Product.objects.filter(pk=product.pk).update(ops_product_id="4821")
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    page = admin_client.get(url)
+    data = form_data(page)
+
+    response = admin_client.post(url, {**data, "ops_product_id": "786322:48606"})
+
+    assert "ops_product_id" not in page.context["adminform"].form.fields
+    assert "4821" in page.content.decode()
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.ops_product_id == "4821"
+
+
 def test_a_variant_with_a_sku_its_product_already_has_is_refused(admin_client):
     seed(1)
     product = Product.objects.get(supplier_sku="TEE-0")

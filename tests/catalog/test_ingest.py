@@ -303,3 +303,18 @@ def test_a_refused_row_does_not_lose_the_next_batch(supplier, database_refuses_s
     assert sorted(Product.objects.values_list("supplier_sku", flat=True)) == [
         "SKU1", "SKU2", "SKU3", "SKU4",
     ]
+
+
+def test_a_print_pricing_method_outside_the_documented_enum_is_an_item_error(supplier):
+    per_size, formula, unknown = (print_payload(sku) for sku in ("SIZES", "FORMULA", "BAD"))
+    per_size["print_details"]["pricing_method"] = "per_size"
+    unknown["print_details"]["pricing_method"] = "per_sq_ft"
+
+    result = ingest_products(supplier, [per_size, formula, unknown])
+
+    assert (result.created, result.failed) == (2, 1)
+    [error] = result.errors[0]["errors"]
+    assert (error["loc"], error["type"]) == (["print_details", "pricing_method"], "enum")
+    assert dict(Product.objects.values_list("supplier_sku", "print_details__pricing_method")) == {
+        "SIZES": "per_size", "FORMULA": "formula",
+    }

@@ -5,11 +5,19 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django_celery_beat.models import PeriodicTask
 
 from catalog.models import Product, Supplier
-from integrations.models import ImportTask, Integration, Organization, OVSIntegration
+from integrations.models import (
+    ImportTask,
+    Integration,
+    OMSIntegration,
+    Organization,
+    OVSIntegration,
+)
 from integrations.services import claim_sync, create_integration
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -674,17 +682,71 @@ def test_the_sync_status_has_exactly_the_documented_keys(api, user):
     }
 
 
-def test_a_running_sync_also_shows_its_progress(api, user):
+def test_a_running_sync_status_keeps_exactly_the_documented_keys(api, user):
     integration = make_integration(user)
     claim_sync(integration.id)
     Integration.objects.filter(pk=integration.pk).update(sync_processed=25, sync_total=100)
 
     body = api.get(f"{BASE}ovs/{integration.id}/sync/status").json()
 
-    assert set(body) == SYNC_STATUS_KEYS | {"progress", "processed", "total"}
-    assert (body["sync_status"], body["progress"], body["processed"], body["total"]) == (
-        "running", 25, 25, 100
+    assert set(body) == SYNC_STATUS_KEYS
+    assert body["sync_status"] == "running"
+
+
+SYNC_PROGRESS_KEYS = {
+    "integration_id", "run_id", "sync_status", "processed", "total", "progress", "started_at",
+    "heartbeat_at",
+}
+
+
+def test_the_progress_of_a_running_sync_is_at_its_own_endpoint(api, user):
+    integration = make_integration(user)
+    run_id = claim_sync(integration.id)
+    Integration.objects.filter(pk=integration.pk).update(sync_processed=25, sync_total=100)
+    integration.refresh_from_db()
+
+    response = api.get(f"{BASE}{integration.id}/sync/progress")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "integration_id": str(integration.id), "run_id": str(run_id), "sync_status": "running",
+        "processed": 25, "total": 100, "progress": 25,
+        "started_at": body["started_at"], "heartbeat_at": body["heartbeat_at"],
+    }
+    assert set(body) == SYNC_PROGRESS_KEYS
+    assert parse_datetime(body["started_at"]) == integration.last_sync_at
+    assert parse_datetime(body["heartbeat_at"]) == integration.sync_heartbeat_at
+
+
+def test_progress_before_any_sync_has_the_same_keys_with_nulls(api, user):
+    integration = make_integration(user)
+
+    body = api.get(f"{BASE}{integration.id}/sync/progress").json()
+
+    assert body == {
+        "integration_id": str(integration.id), "run_id": None, "sync_status": "idle",
+        "processed": 0, "total": None, "progress": 0, "started_at": None,
+        "heartbeat_at": None,
+    }
+
+
+def test_progress_is_404_to_those_who_may_not_open_it_and_422_for_a_storefront(
+    api, user, django_user_model
+):
+    integration = make_integration(user)
+    storefront = OMSIntegration.objects.create(
+        name="Orders", user=user, base_url="https://oms.example.com", api_token="t",
+        store_id="1",
     )
+    stranger = client_for(django_user_model.objects.create_user("stranger"))
+
+    hidden = stranger.get(f"{BASE}{integration.id}/sync/progress")
+    refused = api.get(f"{BASE}{storefront.id}/sync/progress")
+
+    assert hidden.status_code == 404
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["path", "integration_id"]
 
 
 def test_a_triggered_sync_runs_against_the_supplier_system(

@@ -1,5 +1,6 @@
 """The OMS storefront and its client, driven over real HTTP against the sandbox fake."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -50,9 +51,15 @@ def make_integration(sandbox, **fields):
     return OMSIntegration.objects.create(user=owner, **values)
 
 
+def item_id(key):
+    """A hub variant id (a UUID) that stays the same for a key."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+
+
 def tee_item(key, title, price="9.16"):
     return PricedItem(
         key=key, title=title, sku=f"PC61-{key}", cost=Decimal("4.58"), price=Decimal(price),
+        item_id=item_id(key),
         tiers=[
             PricedTier(quantity_min=1, quantity_max=11, cost=Decimal("4.58"),
                        price=Decimal(price)),
@@ -153,6 +160,8 @@ def test_a_first_push_creates_the_categories_parents_first_then_the_product_and_
     }
     small, medium = state["variants"]
     assert outcome.refs == {"variants": {"NAT-S": str(small["id"]), "NAT-M": str(medium["id"])}}
+    # The hub's variant id is the OMS variant's uuid: orders name it by ecommerce_variant_id.
+    assert (small["uuid"], medium["uuid"]) == (item_id("NAT-S"), item_id("NAT-M"))
     assert (small["name"], small["product_id"], small["country_id"], small["weight"]) == (
         "Natural / S", product["id"], 44, 180
     )
@@ -163,15 +172,18 @@ def test_a_first_push_creates_the_categories_parents_first_then_the_product_and_
 
 
 def test_known_categories_are_reused_and_only_missing_levels_are_created(sandbox, integration):
-    first = OMSStorefront(integration).push(tee(), PushState())
+    first = OMSStorefront(integration).push(tee("NAT-S"), PushState())
     apparel_id = first.new_category_ids["c-apparel"]
     clear_log(sandbox.fakes["oms"])
 
+    # Another product (its variants are other hub variants) under the known root.
     outcome = OMSStorefront(integration).push(
-        tee(), PushState(category_ids={"c-apparel": apparel_id})
+        tee("NAT-M"), PushState(category_ids={"c-apparel": apparel_id})
     )
 
     assert sent(sandbox).count(("POST", "/api/v1/product-categories")) == 1
+    # The known parent's UID is read once, to name it as the new child's parent.
+    assert sent(sandbox)[0] == ("GET", f"/api/v1/product-categories/{apparel_id}")
     created = stored(sandbox)["categories"][-1]
     assert (created["name"], created["parent_id"]) == ("T-Shirts", int(apparel_id))
     assert outcome.new_category_ids == {"c-tees": str(created["id"])}
@@ -189,7 +201,7 @@ def test_a_print_size_is_sent_in_whole_centimetres_with_its_single_price(
     assert tags_of(variant) == ["price:6.50"]
 
 
-def test_the_integrations_defaults_go_on_every_row(sandbox):
+def test_the_integrations_defaults_go_on_every_row_typed_as_each_endpoint_documents(sandbox):
     integration = make_integration(sandbox, default_dpi=600, default_location="7")
 
     OMSStorefront(integration).push(poster(), PushState())
@@ -199,6 +211,31 @@ def test_the_integrations_defaults_go_on_every_row(sandbox):
     assert (category["default_dpi"], category["default_location_id"]) == (600, "7")
     assert (product["default_dpi"], product["default_location_id"]) == (600, 7)
     assert (variant["default_dpi"], variant["default_location_id"]) == (600, 7)
+    assert (type(product["team_id"]), type(variant["country_id"])) == (int, int)
+
+
+def test_a_location_uid_goes_to_categories_only(sandbox):
+    location = "3bb7725c-11ea-4487-99f8-e025fc6617ac"
+    integration = make_integration(sandbox, default_location=location)
+
+    OMSStorefront(integration).push(poster(), PushState())
+
+    state = stored(sandbox)
+    [category], [product], [variant] = state["categories"], state["products"], state["variants"]
+    assert category["default_location_id"] == location
+    assert product["default_location_id"] is None and variant["default_location_id"] is None
+
+
+def test_an_update_sends_no_uuid(sandbox, integration):
+    first = OMSStorefront(integration).push(tee(), PushState())
+
+    outcome = OMSStorefront(integration).push(tee(price="9.99"), state_after(first))
+
+    # The fake refuses a uuid on update (the spec's update has none).
+    assert outcome.refs == first.refs
+    assert [variant["uuid"] for variant in stored(sandbox)["variants"]] == [
+        item_id("NAT-S"), item_id("NAT-M")
+    ]
 
 
 # -- update ----------------------------------------------------------------------------

@@ -139,7 +139,8 @@ def api_statuses(sandbox):
 
 
 def token_requests(sandbox):
-    return [entry for entry in request_log(sandbox) if entry["path"] == "/oauth/token"]
+    return [entry for entry in request_log(sandbox)
+            if entry["path"] in ("/oauth/token", "/api/oauth/token")]
 
 
 def state_after(outcome, previous=None):
@@ -264,13 +265,14 @@ def test_a_removed_item_loses_its_size_and_prices(integration, sandbox):
     assert [size["size_title"] for size in state["sizes"]] == ["Natural / M"]
     assert state["counts"]["prices"] == 2
     assert {price["size_id"] for price in state["prices"]} == {int(first.refs["sizes"]["NAT-M"])}
+    assert {price["visible"] for price in state["prices"]} == {1}
     assert second.refs == {
         "sizes": {"NAT-M": first.refs["sizes"]["NAT-M"]},
         "prices": {"NAT-M": first.refs["prices"]["NAT-M"]},
     }
 
 
-def test_a_removed_tier_loses_its_price_row(integration, sandbox):
+def test_a_removed_tier_has_its_price_row_hidden_not_deleted(integration, sandbox):
     first = push(integration, tee())
     fewer = tee()
     for item in fewer.items:
@@ -278,10 +280,32 @@ def test_a_removed_tier_loses_its_price_row(integration, sandbox):
 
     second = push(integration, fewer, state_after(first))
 
+    # The fake refuses setProductPrice's undocumented `delete`: the row is hidden.
     state = stored(sandbox)
-    assert sorted(price["qty"] for price in state["prices"]) == [1, 1]
+    assert sorted((price["qty"], price["visible"]) for price in state["prices"]) == [
+        (1, 1), (1, 1), (12, 0), (12, 0)
+    ]
     assert second.refs["prices"] == {
         key: {"1": rows["1"]} for key, rows in first.refs["prices"].items()
+    }
+
+
+def test_a_new_tier_reuses_the_row_of_a_removed_one(integration, sandbox):
+    first = push(integration, tee())
+    moved = tee()
+    for item in moved.items:
+        item.tiers[1].quantity_min = 24
+        item.tiers[0].quantity_max = 23
+
+    second = push(integration, moved, state_after(first))
+
+    state = stored(sandbox)
+    assert state["counts"]["prices"] == 4
+    assert sorted((price["qty"], price["visible"]) for price in state["prices"]) == [
+        (1, 1), (1, 1), (24, 1), (24, 1)
+    ]
+    assert second.refs["prices"] == {
+        key: {"1": rows["1"], "24": rows["12"]} for key, rows in first.refs["prices"].items()
     }
 
 
@@ -439,6 +463,53 @@ def test_an_expired_token_is_replaced_once_and_the_request_sent_again(integratio
 
     assert len(token_requests(sandbox)) == 2
     assert api_statuses(sandbox).count(401) == 1
+
+
+def test_a_tenant_serving_the_token_under_api_is_reached_there(integration, sandbox, ops):
+    ops.set_faults(token_at_api=True)
+    integration.token_url = f"{sandbox.url_of('ops')}/api/oauth/token"
+    integration.save()
+
+    outcome = push(integration, tee())
+
+    assert outcome.created is True
+    assert [(entry["path"], entry["status"]) for entry in token_requests(sandbox)] == [
+        ("/api/oauth/token", 200)
+    ]
+
+
+def test_an_expired_token_answered_200_unauthenticated_is_replaced_once(
+    integration, sandbox, ops
+):
+    ops.set_faults(unauthenticated_as_200=True)
+    first = push(integration, tee())
+    requests.post(f"{sandbox.url_of('ops')}/_sandbox/expire-tokens", timeout=5)
+
+    changed = tee()
+    changed.name = "Essential Tee (new)"
+
+    second = push(integration, changed, state_after(first))
+
+    assert second.storefront_product_id == first.storefront_product_id
+    assert len(token_requests(sandbox)) == 2
+    state = stored(sandbox)
+    assert state["counts"]["products"] == 1
+    assert state["products"][0]["products_title"] == "Essential Tee (new)"
+    assert 401 not in api_statuses(sandbox)
+
+
+def test_a_new_token_refused_as_unauthenticated_too_fails_as_refused_credentials(
+    integration, sandbox, ops
+):
+    ops.set_faults(unauthenticated_as_200=True)
+    ops.token_ttl = 0.001  # every token it issues has expired by the time it is used
+
+    with pytest.raises(PushFailed) as raised:
+        push(integration, tee())
+
+    assert raised.value.message == "OPS refused the credentials"
+    assert len(token_requests(sandbox)) == 2
+    assert stored(sandbox)["counts"]["categories"] == 0
 
 
 def test_refused_credentials_fail_the_push_without_the_secret(integration, sandbox):

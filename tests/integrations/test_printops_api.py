@@ -90,7 +90,7 @@ def test_creating_with_a_token_printops_takes_makes_a_source_and_registers_its_w
     assert integration.schedule is not None
     webhooks = fake_state(base_url)["webhooks"]
     assert sorted(webhook["type"] for webhook in webhooks) == WEBHOOK_TYPES
-    assert {webhook["url"] for webhook in webhooks} == {body["webhook_url"]}
+    assert {webhook["is_active"] for webhook in webhooks} == {True}
 
 
 def test_a_token_printops_refuses_is_422_at_the_token_and_nothing_is_saved(api, base_url):

@@ -148,6 +148,8 @@ def test_the_print_details_span_the_smallest_and_largest_size(printops):
     assert (details.min_width, details.max_width) == (Decimal(6), Decimal(24))
     assert (details.min_height, details.max_height) == (Decimal(8), Decimal(36))
     assert details.size_unit == "in"
+    # Every size has its own price: the schema's documented `per_size`, not `formula`.
+    assert (details.pricing_method, details.base_price_per_sq_unit) == ("per_size", None)
 
 
 # -- later syncs -----------------------------------------------------------------------

@@ -2,12 +2,16 @@
 the hub's endpoint (through Django's test client, and delivered by the fake to a live
 server)."""
 
+import hashlib
+import json
+
 import pytest
 import requests
+from django.db import connection
 
+from hub.secrets import decrypt
 from integrations.models import PrintOpsIntegration, WebhookEvent
-from integrations.printops.client import PrintOpsClient
-from integrations.printops.webhooks import register_webhooks, webhook_url
+from integrations.printops.webhooks import event_received, register_webhooks, webhook_url
 from integrations.services import create_integration
 
 TOKEN = "demo-printops-token"
@@ -42,15 +46,25 @@ def delivery(**fields):
 # -- registration ----------------------------------------------------------------------
 
 
+def create_at(sandbox, **body):
+    return requests.post(f"{sandbox.url_of('printops')}/api/webhooks", json=body, timeout=5,
+                         headers={"Authorization": f"Bearer {TOKEN}"})
+
+
 @pytest.mark.django_db
-def test_registering_creates_one_webhook_of_each_type_at_the_endpoint(sandbox, printops):
+def test_registering_creates_one_active_webhook_of_each_type_with_the_spec_body(
+    sandbox, printops
+):
     registration = register_webhooks(printops)
 
-    url = f"{HUB}/webhooks/printops/{printops.webhook_secret}"
-    assert webhook_url(printops) == registration.url == url
     webhooks = webhooks_at(sandbox)
     assert sorted(webhook["type"] for webhook in webhooks) == TYPES
-    assert {(webhook["url"], webhook["is_active"]) for webhook in webhooks} == {(url, True)}
+    # The fake takes only the spec's `type` and `is_active` (a string), so nothing else
+    # was sent; and what it stores has no URL.
+    assert [set(webhook) for webhook in webhooks] == [
+        {"id", "type", "is_active", "created_at", "updated_at"}
+    ] * 2
+    assert {webhook["is_active"] for webhook in webhooks} == {True}
     assert sorted(registration.created) == TYPES
     assert (registration.kept, registration.deleted) == ({}, [])
 
@@ -67,25 +81,22 @@ def test_registering_twice_keeps_the_two_webhooks(sandbox, printops):
 
 
 @pytest.mark.django_db
-def test_stale_webhooks_of_the_integration_are_replaced_and_others_left_alone(
+def test_webhooks_are_found_by_type_and_duplicates_and_inactive_ones_deleted(
     sandbox, printops
 ):
-    client = PrintOpsClient.for_integration(printops)
-    moved = client.create_webhook(
-        "order_shipment", f"https://old-hub.example.com{endpoint(printops)}"
-    )
-    inactive = client.create_webhook("order_state_update", webhook_url(printops),
-                                     is_active=False)
-    foreign = client.create_webhook("order_shipment", "https://elsewhere.example.com/hook")
+    shipment = create_at(sandbox, type="order_shipment", is_active="true").json()["data"]
+    duplicate = create_at(sandbox, type="order_shipment", is_active="1").json()["data"]
+    inactive = create_at(sandbox, type="order_state_update", is_active="false").json()["data"]
 
     registration = register_webhooks(printops)
 
-    assert sorted(registration.deleted) == [moved["id"], inactive["id"]]
+    assert registration.kept == {"order_shipment": shipment["id"]}
+    assert sorted(registration.deleted) == [duplicate["id"], inactive["id"]]
     webhooks = webhooks_at(sandbox)
-    assert len(webhooks) == 3
-    assert foreign["id"] in {webhook["id"] for webhook in webhooks}
-    ours = [webhook for webhook in webhooks if webhook["url"] == webhook_url(printops)]
-    assert sorted(webhook["type"] for webhook in ours) == TYPES
+    assert sorted((webhook["type"], webhook["is_active"]) for webhook in webhooks) == [
+        ("order_shipment", True), ("order_state_update", True)
+    ]
+    assert shipment["id"] in {webhook["id"] for webhook in webhooks}
 
 
 @pytest.mark.django_db
@@ -98,6 +109,38 @@ def test_the_admin_action_registers_the_webhooks(sandbox, printops, admin_client
     assert response.status_code == 200
     assert "created order_state_update" in response.content.decode()
     assert len(webhooks_at(sandbox)) == 2
+
+
+@pytest.mark.django_db
+def test_the_admin_page_shows_staff_the_delivery_url_to_enter_in_printops(
+    printops, admin_client
+):
+    page = admin_client.get(f"/admin/integrations/printopsintegration/{printops.pk}/change/")
+
+    html = page.content.decode()
+    assert f"<code>{HUB}/webhooks/printops/{printops.webhook_secret}</code>" in html
+    assert "Delivery URL" in html and TOKEN not in html
+
+
+# -- the secret at rest ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_webhook_secret_is_stored_encrypted_and_found_by_its_digest(printops):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT webhook_secret, webhook_secret_digest FROM integrations_printopsintegration"
+            " WHERE integration_ptr_id = %s", [printops.pk],
+        )
+        stored, digest = cursor.fetchone()
+
+    secret = PrintOpsIntegration.objects.get(pk=printops.pk).webhook_secret
+    assert len(secret) >= 40
+    assert secret not in stored and secret not in digest
+    assert decrypt(stored) == secret
+    assert digest == hashlib.sha256(secret.encode()).hexdigest()
+    assert PrintOpsIntegration.by_webhook_secret(secret) == printops
+    assert PrintOpsIntegration.by_webhook_secret(secret[:-1] + "x") is None
 
 
 # -- the endpoint ----------------------------------------------------------------------
@@ -115,6 +158,48 @@ def test_a_delivery_is_stored_as_received(client, printops):
         printops.pk, "order_state_update", "786322"
     )
     assert event.payload == payload
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_identical_delivery_arriving_twice_is_stored_and_announced_once(client, printops):
+    announced = []
+
+    def receiver(sender, event, event_type, **kwargs):
+        announced.append((event.pk, event_type))
+
+    event_received.connect(receiver)
+    try:
+        first = client.post(endpoint(printops), delivery(), content_type="application/json")
+        # The same JSON again, its keys in another order and spaced differently.
+        again = client.post(endpoint(printops), json.dumps(dict(reversed(delivery().items())),
+                                                           indent=2),
+                            content_type="application/json")
+        later = client.post(endpoint(printops), delivery(state="delivered"),
+                            content_type="application/json")
+    finally:
+        event_received.disconnect(receiver)
+
+    assert first.status_code == again.status_code == later.status_code == 200
+    events = list(WebhookEvent.objects.order_by("received_at"))
+    assert [event.payload["state"] for event in events] == ["shipped", "delivered"]
+    assert announced == [(event.pk, "order_state_update") for event in events]
+
+
+@pytest.mark.django_db
+def test_a_receiver_that_fails_loses_no_event(client, printops, django_capture_on_commit_callbacks):
+    def broken(sender, **kwargs):
+        raise RuntimeError("not today")
+
+    event_received.connect(broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(endpoint(printops), delivery(),
+                                   content_type="application/json")
+    finally:
+        event_received.disconnect(broken)
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -140,7 +225,7 @@ def test_only_a_post_is_answered(client, printops):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("body", ["{not json", "[1, 2]", "\"text\""])
+@pytest.mark.parametrize("body", ["{not json", "[1, 2]", "\"text\"", '{"type": "a\\u0000b"}'])
 def test_a_body_that_is_not_a_json_object_is_400(client, printops, body):
     response = client.post(endpoint(printops), body, content_type="application/json")
 
@@ -177,6 +262,9 @@ def test_an_event_printops_sends_reaches_the_hub_and_is_stored(
         api_token=TOKEN, user=user,
     )
     register_webhooks(integration)
+    # What staff do in PrintOps: enter the delivery URL the admin shows them.
+    requests.post(f"{sandbox.url_of('printops')}/_sandbox/delivery-url",
+                  json={"url": webhook_url(integration)}, timeout=5)
 
     sent = requests.post(
         f"{sandbox.url_of('printops')}/_sandbox/send-webhook",
@@ -208,5 +296,19 @@ def test_the_admin_shows_the_latest_events_and_never_the_token(client, admin_cli
     assert page.status_code == listing.status_code == detail.status_code == 200
     html = page.content.decode()
     assert "Latest webhook events" in html and html.count("order_state_update") >= 2
-    assert TOKEN not in html and printops.webhook_secret not in html
+    assert TOKEN not in html
     assert "shipped" in detail.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_demo_integration_is_subscribed_and_its_delivery_url_entered(sandbox, user,
+                                                                         settings):
+    from integrations.demo import load_demo_printops
+
+    settings.HUB_PUBLIC_URL = HUB
+
+    integration = load_demo_printops(user, sandbox.url)
+
+    state = requests.get(f"{sandbox.url_of('printops')}/_sandbox/state", timeout=5).json()
+    assert sorted(webhook["type"] for webhook in state["webhooks"]) == TYPES
+    assert state["delivery_url"] == webhook_url(integration)

@@ -365,6 +365,17 @@ def test_the_status_of_a_sync_whose_worker_died_is_error_even_with_no_sweeper(ov
     assert ovs.sync_status == SyncStatus.ERROR
 
 
+def test_the_progress_of_a_sync_whose_worker_died_shows_it_ended(ovs, api):
+    run_id = claim_sync(ovs.pk)
+    Integration.objects.filter(pk=ovs.pk).update(
+        sync_heartbeat_at=timezone.now() - timezone.timedelta(hours=1)
+    )
+
+    body = api.get(f"/api/v1/external-integrations/{ovs.id}/sync/progress").json()
+
+    assert (body["sync_status"], body["run_id"]) == ("error", str(run_id))
+
+
 def test_the_status_of_a_live_sync_stays_running(ovs, api):
     claim_sync(ovs.pk)
 

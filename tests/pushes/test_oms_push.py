@@ -179,3 +179,34 @@ def test_nothing_is_lost_when_a_push_fails_half_way(sandbox, oms, customer, prod
     assert (log.status, log.action) == ("pushed", "updated")
     assert counts(sandbox) == {"categories": 2, "products": 1, "variants": 4}
     assert entry_of(customer, product).storefront_product_id == str(stored_product["id"])
+
+
+# -- ids of other storefronts stay on their own records ---------------------------------
+
+
+def test_an_oms_push_leaves_the_catalogs_ops_product_id_and_the_historys_alone(
+    sandbox, customer, product, staff_api
+):
+    Product.objects.filter(pk=product.pk).update(ops_product_id="4821")
+
+    log, _ = push(customer, product)
+
+    assert log.status == "pushed" and log.ops_product_id is None
+    [stored_product] = stored(sandbox)["products"]
+    assert entry_of(customer, product).storefront_product_id == str(stored_product["id"])
+    product.refresh_from_db()
+    assert product.ops_product_id == "4821"
+    [entry] = staff_api.get(f"/api/push/history/{customer.id}/{product.id}").json()
+    assert (entry["status"], entry["action"], entry["ops_product_id"]) == (
+        "pushed", "created", None
+    )
+
+
+def test_each_oms_variant_is_created_with_the_hubs_variant_id_as_its_uuid(
+    sandbox, customer, product
+):
+    push(customer, product)
+
+    assert sorted(variant["uuid"] for variant in stored(sandbox)["variants"]) == sorted(
+        str(pk) for pk in product.variants.values_list("pk", flat=True)
+    )

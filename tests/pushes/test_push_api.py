@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 # Pushes whose outcome the request waits for.
 runs_pushes = pytest.mark.django_db(transaction=True)
 
-HISTORY_FIELDS = {"id", "status", "error", "pushed_at", "ops_product_id"}
+HISTORY_FIELDS = {
+    "id", "status", "error", "pushed_at", "ops_product_id", "action", "step", "detail",
+}
 PREVIEW_FIELDS = {
     "product_id", "supplier_id", "supplier_sku", "name", "description", "brand",
     "product_type", "category_path", "items", "images", "rule_id", "payload_hash", "unchanged",
@@ -106,10 +108,12 @@ def test_a_push_succeeds_then_is_unchanged_and_both_are_in_the_history(
     assert history.status_code == 200
     entries = history.json()
     assert [set(entry) for entry in entries] == [HISTORY_FIELDS] * 2
-    assert [PushLog.objects.get(pk=e["id"]).action for e in entries] == ["unchanged", "created"]
+    assert [e["action"] for e in entries] == ["unchanged", "created"]
     assert [e["status"] for e in entries] == ["pushed", "pushed"]
-    assert [e["error"] for e in entries] == [None, None]
+    assert [(e["error"], e["step"]) for e in entries] == [(None, None)] * 2
+    assert all(isinstance(e["detail"], str) for e in entries)
     assert [e["ops_product_id"] for e in entries] == [int(stored_id)] * 2
+    assert all(type(e["ops_product_id"]) is int for e in entries)
     assert entries[0]["pushed_at"] > entries[1]["pushed_at"]
     # The catalog's customer filter lists what was pushed to the customer.
     listed = staff_api.get(f"/api/products?customer_id={customer.id}").json()
@@ -129,6 +133,29 @@ def test_a_failed_push_is_500_with_the_step_and_error(staff_api, customer, produ
     assert response.json() == {"status": "failed", "message": f"{log.step}: {log.error}"}
     history = staff_api.get(f"/api/push/history/{customer.id}/{product.id}").json()
     assert [(e["status"], e["error"]) for e in history] == [("failed", log.error)]
+    assert [(e["action"], e["step"], e["ops_product_id"]) for e in history] == [
+        ("failed", log.step, None)
+    ]
+
+
+@runs_pushes
+def test_a_failed_attempt_after_the_product_was_created_answers_a_null_ops_product_id(
+    staff_api, customer, product, sandbox, supplier
+):
+    assert staff_api.post(push_url(customer, product)).status_code == 200
+    [stored_id] = sandbox.fakes["ops"].state["products"]
+    ingest_products(supplier, [apparel_payload("PC61", price="5.10")])
+    sandbox.fakes["ops"].set_faults(result_false_next=1)
+
+    assert staff_api.post(push_url(customer, product)).status_code == 500
+
+    failed = PushLog.objects.get(status="failed")
+    # The log keeps the storefront's id for the retry; the history answers the spec's null.
+    assert failed.storefront_product_id == str(stored_id)
+    history = staff_api.get(f"/api/push/history/{customer.id}/{product.id}").json()
+    assert [(e["status"], e["action"], e["step"], e["ops_product_id"]) for e in history] == [
+        ("failed", "failed", "product", None), ("pushed", "created", None, int(stored_id)),
+    ]
 
 
 @runs_pushes

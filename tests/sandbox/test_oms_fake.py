@@ -105,7 +105,7 @@ def test_the_sandbox_server_mounts_it_as_oms():
 
 def test_a_category_tree_is_built_parent_first(client):
     apparel = category(client, "Apparel", description="All apparel")
-    shirts = category(client, "T-Shirts", parent_id=apparel["id"])
+    shirts = category(client, "T-Shirts", parent_id=apparel["uuid"])
     polos = category(client, "Polos", parent_id=apparel["uuid"])
 
     assert apparel["id"] == 1 and shirts["id"] == 2
@@ -121,13 +121,61 @@ def test_a_category_tree_is_built_parent_first(client):
 
 
 def test_a_category_under_an_unknown_parent_is_refused(client):
-    response = call(client, "POST", "/api/v1/product-categories", {"name": "X", "parent_id": 9})
+    unknown = "aef6d9d6-4cc6-4b45-bccf-aab97e886440"
+    response = call(client, "POST", "/api/v1/product-categories",
+                    {"name": "X", "parent_id": unknown})
 
     assert response.status_code == 400
     assert response.get_json() == {
         "message": "Bad Request",
-        "details": {"parent_id": "Product category 9 not found."},
+        "details": {"parent_id": f"Product category {unknown} not found."},
     }
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    # A category names its parent and its location by UID: strings.
+    ("/api/v1/product-categories", {"name": "X", "parent_id": 1}, "parent_id"),
+    ("/api/v1/product-categories", {"name": "X", "default_location_id": 2},
+     "default_location_id"),
+    # A product's and a variant's ids are integers.
+    ("/api/v1/products", {"category_id": "1", "name": "X", "order_column": 1, "active": True,
+                          "team_id": 5}, "category_id"),
+    ("/api/v1/products", {"category_id": 1, "name": "X", "order_column": 1, "active": True,
+                          "team_id": "5"}, "team_id"),
+    ("/api/v1/products", {"category_id": 1, "name": "X", "order_column": 1, "active": True,
+                          "team_id": 5, "default_location_id": "2"}, "default_location_id"),
+    ("/api/v1/product-variants", {"name": "L", "product_id": 1, "country_id": "44"},
+     "country_id"),
+    ("/api/v1/product-variants", {"name": "L", "product_id": 1, "country_id": 44,
+                                  "default_location_id": "2"}, "default_location_id"),
+    # Fields an endpoint does not document are refused, not dropped.
+    ("/api/v1/product-variants", {"name": "L", "product_id": 1, "country_id": 44,
+                                  "price": "7.99"}, "price"),
+])
+def test_catalog_fields_of_another_type_or_undocumented_are_refused(
+    client, path, body, field
+):
+    apparel = category(client, "Apparel")
+    product(client, apparel["id"])
+
+    response = call(client, "POST", path, body)
+
+    assert response.status_code == 400
+    assert field in response.get_json()["details"]
+
+
+def test_a_variant_takes_a_uuid_on_create_only(client):
+    apparel = category(client, "Apparel")
+    shirt = product(client, apparel["id"])
+    uid = "d4e5f6a7-b8c9-0123-def0-234567890123"
+
+    created = create(client, "/api/v1/product-variants",
+                     {"uuid": uid, "name": "L", "product_id": shirt["id"], "country_id": 44})
+    update = call(client, "PUT", f"/api/v1/product-variants/{created['id']}",
+                  {"uuid": uid, "name": "XL"})
+
+    assert created["uuid"] == uid
+    assert update.status_code == 400 and "uuid" in update.get_json()["details"]
 
 
 def test_a_category_is_updated_with_put_and_keeps_the_fields_not_sent(client):
@@ -146,10 +194,11 @@ def test_a_category_is_updated_with_put_and_keeps_the_fields_not_sent(client):
 
 def test_a_category_cannot_be_moved_under_its_own_descendant(client):
     apparel = category(client, "Apparel")
-    shirts = category(client, "T-Shirts", parent_id=apparel["id"])
+    shirts = category(client, "T-Shirts", parent_id=apparel["uuid"])
 
     response = call(
-        client, "PUT", f"/api/v1/product-categories/{apparel['id']}", {"parent_id": shirts["id"]}
+        client, "PUT", f"/api/v1/product-categories/{apparel['id']}",
+        {"parent_id": shirts["uuid"]},
     )
 
     assert response.status_code == 400
@@ -160,7 +209,7 @@ def test_a_category_cannot_be_moved_under_its_own_descendant(client):
 
 def test_a_category_is_deleted_only_once_it_is_empty(client):
     apparel = category(client, "Apparel")
-    shirts = category(client, "T-Shirts", parent_id=apparel["id"])
+    shirts = category(client, "T-Shirts", parent_id=apparel["uuid"])
 
     refused = call(client, "DELETE", f"/api/v1/product-categories/{apparel['id']}")
     deleted = call(client, "DELETE", f"/api/v1/product-categories/{shirts['id']}")
@@ -232,7 +281,7 @@ def test_a_product_is_updated_with_put_and_keeps_the_fields_not_sent(client):
 
     response = call(
         client, "PUT", f"/api/v1/products/{created['id']}",
-        {"name": "Premium White T-Shirt", "active": False, "default_dpi": 600, "ignored": 1},
+        {"name": "Premium White T-Shirt", "active": False, "default_dpi": 600},
     )
 
     assert response.status_code == 200

@@ -370,16 +370,23 @@ def test_deleting_a_size_removes_it_and_its_prices(fake, mutate):
     assert [row["size_id"] for row in fake.state["prices"].values()] == [kept]
 
 
-def test_deleting_a_price_removes_only_that_price(fake, mutate):
+def test_a_price_has_no_delete_and_is_hidden_with_visible_0(fake, mutate, graphql):
     products_id = create_product(mutate)
     [first, second] = mutate(SET_PRICE, {"inputs": [
         {"products_id": products_id, "qty": 1, "price": 5.0, "user_type_id": "1"},
         {"products_id": products_id, "qty": 10, "price": 4.0, "user_type_id": "1"},
     ]})
 
-    mutate(SET_PRICE, {"inputs": [{"product_price_id": first["id"], "delete": 1}]})
+    refused = graphql(SET_PRICE, {"inputs": [{"product_price_id": first["id"], "delete": 1}]})
+    [hidden] = mutate(SET_PRICE, {"inputs": [
+        {"product_price_id": first["id"], "user_type_id": "1", "visible": 0}
+    ]})
 
-    assert list(fake.state["prices"]) == [second["id"]]
+    assert "delete" in refused["errors"][0]["message"]
+    assert hidden["result"] is True
+    assert {row["product_price_id"]: row["visible"] for row in fake.state["prices"].values()} == {
+        first["id"]: 0, second["id"]: 1
+    }
 
 
 def test_a_new_gallery_replaces_the_old_one(fake, mutate):
@@ -596,6 +603,30 @@ def test_unknown_options_are_ignored():
     client = Client(OPSFake(public_base="http://localhost:8100/ops", catalog_size=3))
 
     assert client.post("/oauth/token", json=CREDENTIALS).status_code == 200
+
+
+def test_a_tenant_that_serves_the_token_under_api_answers_only_there(fake, client):
+    fake.set_faults(token_at_api=True)
+
+    moved = client.post("/api/oauth/token", json=CREDENTIALS)
+    old = client.post("/oauth/token", json=CREDENTIALS)
+
+    assert moved.status_code == 200 and moved.json["access_token"]
+    assert old.status_code == 404
+    fake.set_faults(token_at_api=False)
+    assert client.post("/api/oauth/token", json=CREDENTIALS).status_code == 404
+
+
+def test_an_expired_token_may_be_answered_200_with_unauthenticated(fake, client, clock, token):
+    fake.set_faults(unauthenticated_as_200=True)
+    clock.now += 3601
+
+    response = client.post("/api/", json={"query": CATEGORIES},
+                           headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert response.json["data"] is None
+    assert response.json["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
 
 
 # -- orders ----------------------------------------------------------------------------
