@@ -29,6 +29,7 @@ from catalog.models import (
     Variant,
     VariantPrice,
 )
+from hub.queue import QueueUnavailable
 from pushes.models import Customer
 from pushes.services import PushRefused, start_batch
 
@@ -320,7 +321,7 @@ class ProductAdmin(admin.ModelAdmin):
                 return None
             try:
                 batch = start_batch(customer, product_ids, request.user)
-            except PushRefused as exc:
+            except (PushRefused, QueueUnavailable) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 return None
             message = (

@@ -28,13 +28,14 @@ def enqueue(task, *args, **kwargs):
         send(task, args, kwargs)
 
 
-def send(task, args, kwargs):
+def send(task, args=(), kwargs=None, **options):
+    """Send a task now (`options` as for apply_async); QueueUnavailable when refused."""
     if task.app.conf.task_always_eager:
         # Run here: the task's own errors are not the queue's.
-        task.apply_async(args=args, kwargs=kwargs)
+        task.apply_async(args=args, kwargs=kwargs, **options)
         return
     try:
-        task.apply_async(args=args, kwargs=kwargs)
+        task.apply_async(args=args, kwargs=kwargs, **options)
     except (OperationalError, OSError) as exc:
         logger.error("Could not queue %s: %s", task.name, exc)
         raise QueueUnavailable() from None

@@ -11,6 +11,19 @@ from django.conf import settings
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 SYNC_TASK = "integrations.tasks.sync_integration"
+NAME_LENGTH = PeriodicTask._meta.get_field("name").max_length
+
+
+def schedule_name(integration):
+    """"Sync <name> (<id>)": see fitted_name."""
+    return fitted_name(f"Sync {integration.name}", integration.id)
+
+
+def fitted_name(text, object_id):
+    """"<text> (<id>)", the text shortened so the whole fits the periodic task's name
+    column (a name may be longer); the id keeps it unique."""
+    suffix = f" ({object_id})"
+    return text[: NAME_LENGTH - len(suffix)] + suffix
 
 
 def ensure_schedule(integration, *, every_minutes=None, crontab=None, enabled=None):
@@ -20,7 +33,7 @@ def ensure_schedule(integration, *, every_minutes=None, crontab=None, enabled=No
     replaces the interval.
     """
     task = save_periodic_task(
-        integration.schedule, SYNC_TASK, f"Sync {integration.name} ({integration.id})",
+        integration.schedule, SYNC_TASK, schedule_name(integration),
         {"integration_id": str(integration.id)},
         default_minutes=settings.DEFAULT_SYNC_INTERVAL_MINUTES,
         every_minutes=every_minutes, crontab=crontab, enabled=enabled,

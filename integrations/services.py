@@ -45,10 +45,13 @@ def create_integration(model, **fields):
 
 
 def unique_supplier_name(name):
-    candidate, n = name, 1
+    """The name, or "<name> (2)", "(3)", ...: shortened to fit the supplier's name column."""
+    length = Supplier._meta.get_field("name").max_length
+    candidate, n = name[:length], 1
     while Supplier.objects.filter(name=candidate).exists():
         n += 1
-        candidate = f"{name} ({n})"
+        suffix = f" ({n})"
+        candidate = name[: length - len(suffix)] + suffix
     return candidate
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from hub.heartbeat import Heartbeat
 from hub.queue import QueueUnavailable, enqueue
-from integrations.schedules import save_periodic_task
+from integrations.schedules import fitted_name, save_periodic_task
 from integrations.services import heartbeat_every
 from integrations.sources import SourceError
 from orders.models import OrderPull, PullStatus
@@ -49,7 +49,7 @@ def ensure_schedule(pull, *, every_minutes=None, crontab=None, enabled=None):
     """Create or change the customer's scheduled pull (every ORDER_PULL_INTERVAL_MINUTES)."""
     customer = pull.customer
     task = save_periodic_task(
-        pull.schedule, PULL_TASK, f"Pull orders of {customer.name} ({customer.id})",
+        pull.schedule, PULL_TASK, fitted_name(f"Pull orders of {customer.name}", customer.id),
         {"customer_id": str(customer.id)},
         default_minutes=settings.ORDER_PULL_INTERVAL_MINUTES,
         every_minutes=every_minutes, crontab=crontab, enabled=enabled,

@@ -22,6 +22,7 @@ from django.utils.text import Truncator
 from catalog.admin import count_of
 from catalog.models import Product
 from hub.admin import ReadOnlyAdmin
+from hub.queue import QueueUnavailable
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
@@ -111,9 +112,6 @@ class MarkupRuleForm(forms.ModelForm):
                 errors[name] = f"A {name} rule needs a {name}."
             elif name != needed and data.get(name) is not None:
                 errors[name] = f"Only a {name} rule has a {name}; leave it empty."
-        margin = data.get("min_margin_pct")
-        if margin is not None and not 0 <= margin < 100:
-            errors["min_margin_pct"] = "A margin is at least 0 and below 100 percent."
         if errors:
             raise ValidationError(errors)
         return data
@@ -445,7 +443,7 @@ class PushLogAdmin(ReadOnlyAdmin):
         "pushed_at", "customer", "product_sku", "status", "action", "step",
         "storefront_product_id", "short_error",
     ]
-    list_filter = ["status", "action", "customer"]
+    list_filter = ["status", "action", "refused", "customer"]
     list_select_related = ["customer", "product"]
     date_hierarchy = "pushed_at"
     search_fields = ["product__supplier_sku", "storefront_product_id"]
@@ -477,6 +475,9 @@ class PushLogAdmin(ReadOnlyAdmin):
             except PushRefused as exc:
                 refused.append(str(exc).rstrip("."))
                 continue
+            except QueueUnavailable as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                break
             queued += 1
         message = f"Queued {queued} retr{pluralize(queued, 'y,ies')}"
         if refused:

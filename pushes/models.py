@@ -1,8 +1,10 @@
 """Customers, their markup rules, and what the hub pushed to their storefronts."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -98,6 +100,32 @@ class MarkupRule(models.Model):
 
     def __str__(self):
         return self.name or f"{self.get_scope_display()} +{self.markup_pct}%"
+
+    def price_errors(self):
+        """{field: why} for settings that would sell for nothing or make no sense together.
+
+        The one check of a rule's amounts: the admin (through clean) and the API's
+        serializer both use it.
+        """
+        errors = {}
+        if self.markup_pct is not None and self.markup_pct <= -100:
+            errors["markup_pct"] = (
+                "Must be greater than -100: a markup of -100% or less gives the product away."
+            )
+        if self.max_price is not None and self.max_price < Decimal("0.01"):
+            errors["max_price"] = "Must be at least 0.01: a product is never sold for nothing."
+        elif (self.min_price is not None and self.max_price is not None
+              and self.min_price > self.max_price):
+            errors["max_price"] = "Must be at least min_price."
+        if self.min_margin_pct is not None and not 0 <= self.min_margin_pct < 100:
+            errors["min_margin_pct"] = "A margin is at least 0 and below 100 percent."
+        return errors
+
+    def clean(self):
+        super().clean()
+        errors = self.price_errors()
+        if errors:
+            raise ValidationError(errors)
 
 
 class CategoryMapping(models.Model):
@@ -211,6 +239,9 @@ class PushLog(models.Model):
     error = models.TextField(null=True, blank=True)
     # The push step that failed (category, product, sizes, prices, images, ...).
     step = models.CharField(max_length=32, null=True, blank=True)
+    # A failure that retrying cannot heal: the push was refused (no markup rule, nothing to
+    # sell, the storefront said no). Other failures (timeouts, 5xx, crashes) may heal.
+    refused = models.BooleanField(default=False)
     # What the storefront did, in words, when it said more than created/updated.
     detail = models.TextField(blank=True, default="")
     pushed_at = models.DateTimeField(auto_now_add=True, db_index=True)

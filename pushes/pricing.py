@@ -91,6 +91,7 @@ def price_amount(rule, cost):
     4. min_price and max_price clamp the result. The margin floor beats max_price: a cap
        below the floor gives the floor (rounded up to the cent), never a sale below the
        minimum margin.
+    5. The price is at least one cent.
 
     A cost that is missing, zero or negative has nothing to mark up: the answer is None.
     """
@@ -117,7 +118,8 @@ def price_amount(rule, cost):
             # Never sell below the minimum margin, even when the cap asks for it.
             cap = max(cap, floor.quantize(CENT, ROUND_CEILING))
         price = min(price, cap)
-    return price.quantize(CENT, ROUND_HALF_UP)
+    # A tiny cost or a deep discount never rounds to a product given away.
+    return max(price, CENT).quantize(CENT, ROUND_HALF_UP)
 
 
 def _rounded(price, rounding, floor):

@@ -262,9 +262,9 @@ def _keeper(customer, entry):
 
 def _push(customer, product, entry, log):
     """Do the push; fill in the log. Returns whether a failure may heal on retry."""
-    def failed(step, message):
-        log.status, log.action, log.step, log.error = (
-            PushLog.Status.FAILED, PushLog.Action.FAILED, step, message
+    def failed(step, message, *, refused):
+        log.status, log.action, log.step, log.error, log.refused = (
+            PushLog.Status.FAILED, PushLog.Action.FAILED, step, message, refused
         )
 
     log.storefront_product_id = entry.storefront_product_id
@@ -273,11 +273,11 @@ def _push(customer, product, entry, log):
         check_pushable(customer, product)
         priced = price_product(customer, product)
     except (PushRefused, NoMarkupRule) as exc:
-        failed("check" if isinstance(exc, PushRefused) else "pricing", str(exc))
+        failed("check" if isinstance(exc, PushRefused) else "pricing", str(exc), refused=True)
         return False
     if not priced.items:
         failed("pricing", f"No variant or size of {product.supplier_sku} has a cost; "
-                          "there is nothing to sell.")
+                          "there is nothing to sell.", refused=True)
         return False
     log.payload_hash = priced.content_hash()
     if entry.storefront_product_id and entry.pushed_hash == log.payload_hash:
@@ -299,11 +299,11 @@ def _push(customer, product, entry, log):
             refs=exc.refs if exc.refs is not None else entry.refs,
         )
         log.storefront_product_id = exc.storefront_product_id or entry.storefront_product_id
-        failed(exc.step, exc.message)
+        failed(exc.step, exc.message, refused=not exc.retryable)
         return exc.retryable
     except Exception as exc:
         logger.exception("Push of %s to %s failed", product.pk, customer.pk)
-        failed("storefront", f"Unexpected error: {exc.__class__.__name__}")
+        failed("storefront", f"Unexpected error: {exc.__class__.__name__}", refused=False)
         return False
 
     _keep_categories(customer, outcome.new_category_ids)

@@ -4,6 +4,7 @@ import random
 
 from celery import shared_task
 
+from hub.queue import QueueUnavailable, send
 from pushes import services
 
 MAX_ATTEMPTS = 4
@@ -31,10 +32,13 @@ def push_product_task(self, customer_id, product_id, log_id=None, batch_id=None,
         raise self.retry(countdown=BUSY_DELAY + random.random() * BUSY_JITTER,
                          max_retries=BUSY_RETRIES) from None
     if retryable and attempt < MAX_ATTEMPTS:
-        push_product_task.apply_async(
-            args=(customer_id, product_id, None, batch_id, attempt + 1),
-            countdown=2 ** attempt + random.random(),
-        )
+        try:
+            send(push_product_task, (customer_id, product_id, None, batch_id, attempt + 1),
+                 countdown=2 ** attempt + random.random())
+        except QueueUnavailable as exc:
+            # No later attempt will come: this failure is the item's final outcome.
+            services.log_failure(customer_id, product_id, step="queue", error=str(exc),
+                                 batch_id=batch_id)
     return str(log.id) if log else None
 
 

@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.utils.crypto import constant_time_compare
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import APIException, AuthenticationFailed
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +20,9 @@ from hub.api.errors import invalid
 from hub.api.filters import QueryFilterBackend
 from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import SkipLimitPagination
+from hub.api.parsers import ItemsJSONParser
 from hub.api.permissions import IsStaff, IsStaffOrReadOnly
+from hub.api.schema import conflict
 
 
 class ProductList(generics.ListAPIView):
@@ -67,9 +68,9 @@ class ProductArchiveToggle(APIView):
         return Response(ProductDetailSerializer(product).data)
 
 
-class SupplierHasProducts(APIException):
+class SupplierInUse(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "Supplier still has products"
+    default_detail = "Supplier still has products or an integration that feeds it"
 
 
 class SupplierViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
@@ -86,10 +87,23 @@ class SupplierViewSet(mixins.ListModelMixin, mixins.CreateModelMixin,
         self.check_object_permissions(self.request, obj)
         return obj
 
+    @extend_schema(responses={
+        204: None, **conflict("The supplier still has products or an integration feeds it"),
+    })
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, supplier):
+        # The integration's supplier is protected: it goes only with the integration.
+        feeder = getattr(supplier, "integration", None)
+        if feeder is not None:
+            raise SupplierInUse(
+                f"Supplier is fed by the integration {feeder.name}; delete the integration "
+                "first"
+            )
         count = supplier.products.count()
         if count:
-            raise SupplierHasProducts(
+            raise SupplierInUse(
                 f"Supplier has {count} products; delete or move them before the supplier"
             )
         supplier.delete()
@@ -134,11 +148,14 @@ class IngestProducts(APIView):
 
     authentication_classes = []
     permission_classes = [HasIngestSecret]
-    parser_classes = [JSONParser]
+    # Each item is validated on its own: a NUL character is that item's error.
+    parser_classes = [ItemsJSONParser]
 
     @extend_schema(
         request={"application/json": {"type": "array", "items": {"type": "object"}}},
-        responses={200: IngestResultSerializer},
+        responses={200: IngestResultSerializer,
+                   401: OpenApiResponse(description="Invalid or missing X-Ingest-Secret"),
+                   503: OpenApiResponse(description="INGEST_SECRET is not set on this hub")},
         parameters=[OpenApiParameter("X-Ingest-Secret", str, OpenApiParameter.HEADER,
                                      required=True)],
     )

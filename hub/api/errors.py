@@ -7,11 +7,10 @@ logged and answered with a plain 500: never a stack trace, never a secret.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import set_rollback
 
 from hub.queue import QueueUnavailable
 
@@ -29,6 +28,30 @@ class InvalidInput(exceptions.ValidationError):
     def __init__(self, detail, location="body"):
         super().__init__(detail)
         self.location = location
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+    def __init__(self, limit=None):
+        from django.conf import settings
+
+        limit = limit or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        super().__init__(f"The request body is larger than the {limit} bytes this hub takes")
+
+
+class BodyTooDeep(exceptions.APIException):
+    """JSON nested deeper than the parser allows: 400, not a field's 422."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, depth):
+        super().__init__(f"JSON nested deeper than {depth} levels")
+
+
+class BadRequest(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Bad request"
 
 
 def invalid(location, field, msg, type_="value_error"):
@@ -67,12 +90,21 @@ def validation_errors(exc):
 
 
 def exception_handler(exc, context):
+    # Imported here: rest_framework.views loads the parser settings, and the parsers
+    # use this module's exceptions.
+    from rest_framework.views import set_rollback
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else "Not found")
     elif isinstance(exc, QueueUnavailable):
         exc = ServiceUnavailable(str(exc))
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many form fields or files, a malformed multipart body, ...
+        exc = BadRequest(str(exc) or BadRequest.default_detail)
 
     if isinstance(exc, exceptions.ParseError):
         set_rollback()

@@ -3,9 +3,13 @@ from rest_framework.response import Response
 
 from hub.api.errors import invalid
 
+# The largest OFFSET or LIMIT the database takes (a signed 64-bit integer): a larger
+# number is bad input, not a database error.
+DATABASE_INT_MAX = 2**63 - 1
 
-def query_int(request, name, default, *, minimum, maximum=None):
-    """Read an integer query parameter; out of range → 422, above `maximum` → capped."""
+
+def query_int(request, name, default, *, minimum, cap=None, maximum=DATABASE_INT_MAX):
+    """Read an integer query parameter; outside minimum..maximum → 422, above `cap` → capped."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
@@ -20,7 +24,12 @@ def query_int(request, name, default, *, minimum, maximum=None):
             "query", name, f"Input should be greater than or equal to {minimum}",
             "greater_than_equal",
         )
-    return min(value, maximum) if maximum is not None else value
+    if value > maximum:
+        raise invalid(
+            "query", name, f"Input should be less than or equal to {maximum}",
+            "less_than_equal",
+        )
+    return min(value, cap) if cap is not None else value
 
 
 class SkipLimitPagination(BasePagination):
@@ -32,7 +41,7 @@ class SkipLimitPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.skip = query_int(request, "skip", 0, minimum=0)
         self.limit = query_int(
-            request, "limit", self.default_limit, minimum=1, maximum=self.max_limit
+            request, "limit", self.default_limit, minimum=1, cap=self.max_limit
         )
         return list(queryset[self.skip : self.skip + self.limit])
 
@@ -45,10 +54,13 @@ class SkipLimitPagination(BasePagination):
     def get_schema_operation_parameters(self, view):
         return [
             {"name": "skip", "in": "query", "required": False,
-             "schema": {"type": "integer", "default": 0, "minimum": 0}},
+             "schema": {"type": "integer", "default": 0, "minimum": 0,
+                        "maximum": DATABASE_INT_MAX}},
             {"name": "limit", "in": "query", "required": False,
+             "description": f"At most {self.max_limit} rows are answered; a larger limit is "
+                            "capped",
              "schema": {"type": "integer", "default": self.default_limit, "minimum": 1,
-                        "maximum": self.max_limit}},
+                        "maximum": DATABASE_INT_MAX}},
         ]
 
 

@@ -12,10 +12,11 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hub.api.parsers import JSONParser
 from hub.api.tokens import issue_access_token
 from hub.celery import app as celery_app
 
@@ -107,7 +108,7 @@ def broker_status():
     responses={200: inline_serializer("Health", {
         "status": serializers.CharField(), "database": serializers.CharField(),
         "broker": serializers.CharField(),
-    })},
+    }), 503: OpenApiResponse(description="The database or the broker is unreachable")},
 )
 @api_view(["GET"])
 @authentication_classes([])

@@ -27,6 +27,7 @@ from hub.api.errors import invalid
 from hub.api.filters import QueryFilterBackend, StrictBooleanField
 from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import DataCountPagination
+from hub.api.schema import NOT_QUEUED, conflict
 from integrations.api.permissions import (
     accessible_integration,
     query_organization,
@@ -142,8 +143,7 @@ class IntegrationDetail(APIView):
         return Response(typed_data(accessible_integration(request, integration_id)))
 
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
-                   responses={200: MessageSerializer,
-                              409: OpenApiResponse(description="A customer's storefront")})
+                   responses={200: MessageSerializer, **conflict("A customer's storefront")})
     def delete(self, request, integration_id):
         try:
             accessible_integration(request, integration_id).delete()
@@ -222,7 +222,8 @@ class IntegrationSyncTrigger(TypedIntegrationView, APIView):
     """Queue a sync (a delta, or everything with `full=true`); 409 while one runs."""
 
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION, FULL], request=None,
-                   responses={202: SyncTriggerSerializer})
+                   responses={202: SyncTriggerSerializer, **conflict("A sync is running"),
+                              **NOT_QUEUED})
     def post(self, request, integration_id):
         integration = self.get_integration(integration_id)
         full = query_bool(request, "full")
@@ -274,7 +275,7 @@ class ImportProducts(APIView):
     """Queue an import of these product codes; poll the task it answers."""
 
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION], request=ProductImportSerializer,
-                   responses={202: ImportTaskSerializer})
+                   responses={202: ImportTaskSerializer, **NOT_QUEUED})
     def post(self, request, integration_id):
         integration = accessible_integration(request, integration_id)
         require_source(integration)

@@ -57,6 +57,8 @@ class PrintOpsStorefront:
         if product.supplier_id != self.integration.supplier_id:
             return (f"PrintOps can only fulfil its own products; {product.supplier_sku} "
                     f"comes from {product.supplier.name}.")
+        if not product.images.exists():
+            return no_art(product.supplier_sku) + "."
         return None
 
     def push(self, priced, state):
@@ -153,8 +155,7 @@ class Push:
     def save_art(self):
         images = sorted(self.priced.images, key=lambda image: image.sort_order)
         if not images:
-            self.fail(f"{self.priced.supplier_sku} has no image: PrintOps prints the "
-                      "product's art, so give the product an image first")
+            self.fail(no_art(self.priced.supplier_sku))
         url = images[0].url
         if self.image.get("url") == url:
             return
@@ -254,6 +255,11 @@ class Push:
 
 
 NOTHING_SENT = "Nothing sent: every size's user product is unchanged."
+
+
+def no_art(supplier_sku):
+    return (f"{supplier_sku} has no image: PrintOps prints the product's art, so give the "
+            "product an image first")
 
 
 def content_hash(fields):

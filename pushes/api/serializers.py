@@ -8,7 +8,8 @@ tier prices.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
@@ -80,6 +81,45 @@ class StorefrontSerializer(serializers.Serializer):
         return super().to_representation(integration)
 
 
+def storefront_shape(integration_type):
+    """A serializer that documents what public_settings shows of a storefront type."""
+    if integration_type == IntegrationType.OPS:
+        return StorefrontSerializer
+    public = public_serializer(integration_type)
+    left_out = {*IntegrationSerializer.Meta.fields, *public.OWNER_ONLY}
+    fields = {
+        "type": serializers.ChoiceField(choices=[integration_type]),
+        "id": serializers.UUIDField(),
+        "name": serializers.CharField(),
+        "base_url": serializers.CharField(),
+        **{name: field for name, field in public().get_fields().items()
+           if name not in left_out},
+    }
+    name = public.Meta.model.__name__.replace("Integration", "Storefront")
+    return type(name, (serializers.Serializer,), fields)
+
+
+class CustomerStorefrontSerializer(StorefrontSerializer):
+    """A customer's storefront: written as an OPS one, read as any storefront type."""
+
+
+class CustomerStorefrontSchema(OpenApiSerializerFieldExtension):
+    """Documents the answer as one of the storefront types' shapes, told apart by `type`."""
+
+    target_class = CustomerStorefrontSerializer
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return auto_schema._map_serializer_field(self.target, direction,
+                                                     bypass_extensions=True)
+        shapes = PolymorphicProxySerializer(
+            component_name="AnyStorefront",
+            serializers={str(kind): storefront_shape(kind) for kind in STOREFRONT_TYPES},
+            resource_type_field_name="type",
+        )
+        return auto_schema.resolve_serializer(shapes, direction).ref
+
+
 class PrintOpsOptionsSerializer(serializers.Serializer):
     """A customer's options for a PrintOps storefront; other keys are kept as given."""
 
@@ -141,7 +181,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     checked for the storefront's type (PrintOps: store_id, scale_option).
     """
 
-    storefront = StorefrontSerializer(required=False, allow_null=True)
+    storefront = CustomerStorefrontSerializer(required=False, allow_null=True)
     storefront_id = serializers.UUIDField(
         required=False, allow_null=True, write_only=True,
         help_text="An existing storefront integration (ops, oms or printops) the caller may "
@@ -313,6 +353,10 @@ def _found(model, pk, label):
     return found
 
 
+# The amounts MarkupRule.price_errors checks together.
+PRICE_FIELDS = ("markup_pct", "markup_amount", "min_margin_pct", "min_price", "max_price")
+
+
 class MarkupRuleSerializer(serializers.ModelSerializer):
     """How the customer's price is made from the supplier's cost (see pushes/pricing.py).
 
@@ -326,8 +370,8 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
     category_id = serializers.UUIDField(required=False, allow_null=True)
     product_id = serializers.UUIDField(required=False, allow_null=True)
     markup_pct = MoneyStringField(
-        max_digits=8, decimal_places=3, min_value=-100, required=False,
-        help_text="Percent added to the cost (at least -100)",
+        max_digits=8, decimal_places=3, required=False,
+        help_text="Percent added to the cost (greater than -100)",
     )
     markup_amount = MoneyStringField(
         min_value=0, required=False, allow_null=True, help_text="Amount added after the percent"
@@ -337,7 +381,9 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
         help_text="Least gross margin kept, in percent: 0 up to (not including) 100",
     )
     min_price = MoneyStringField(min_value=0, required=False, allow_null=True)
-    max_price = MoneyStringField(min_value=0, required=False, allow_null=True)
+    max_price = MoneyStringField(
+        required=False, allow_null=True, help_text="At least 0.01 and at least min_price"
+    )
 
     class Meta:
         model = MarkupRule
@@ -357,13 +403,6 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
 
     def validate_product_id(self, value):
         return _found(Product, value, "Product")
-
-    def validate_min_margin_pct(self, value):
-        if value is not None and value >= 100:
-            raise serializers.ValidationError(
-                "Ensure this value is less than 100.", code="less_than"
-            )
-        return value
 
     def validate(self, attrs):
         rule = self.instance
@@ -389,9 +428,8 @@ class MarkupRuleSerializer(serializers.ModelSerializer):
         def merged(name):
             return attrs[name] if name in attrs else getattr(rule, name, None)
 
-        min_price, max_price = merged("min_price"), merged("max_price")
-        if min_price is not None and max_price is not None and min_price > max_price:
-            errors["max_price"] = "Must be at least min_price."
+        amounts = MarkupRule(**{name: merged(name) for name in PRICE_FIELDS})
+        errors.update(amounts.price_errors())
         starts, ends = merged("effective_from"), merged("effective_until")
         if starts is not None and ends is not None and starts >= ends:
             errors["effective_until"] = "Must be later than effective_from."

@@ -20,6 +20,7 @@ from hub.api.errors import invalid
 from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import SkipLimitPagination
 from hub.api.permissions import IsStaff
+from hub.api.schema import NOT_QUEUED, conflict
 from pushes.api.serializers import (
     BatchStartedSerializer,
     BulkPushSerializer,
@@ -112,7 +113,7 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
 
     @extend_schema(responses={
         204: None, 403: OpenApiResponse(description="Its storefront is not the caller's"),
-        409: OpenApiResponse(description="Has push logs or orders"),
+        **conflict("Has push logs or orders"),
     })
     def delete(self, request, *args, **kwargs):
         return super().delete(request, *args, **kwargs)
@@ -198,7 +199,8 @@ def push_result(log, product):
         return {"status": "pending", "message": "The push is running on a worker"}, 202
     if log.status == PushLog.Status.FAILED:
         message = f"{log.step}: {log.error}" if log.step else log.error
-        return {"status": "failed", "message": message}, 500
+        # 500 tells the client that trying again may help; a refusal it cannot heal is 422.
+        return {"status": "failed", "message": message}, 422 if log.refused else 500
     done = {
         PushLog.Action.CREATED: "created in the storefront",
         PushLog.Action.UPDATED: "updated in the storefront",
@@ -226,8 +228,13 @@ class PushProduct(APIView):
             200: PushResultSerializer,
             202: OpenApiResponse(PushResultSerializer, "Queued; still running on a worker"),
             404: OpenApiResponse(description="Customer or product not found"),
-            422: REFUSED,
-            500: OpenApiResponse(PushResultSerializer, "The push failed"),
+            422: OpenApiResponse(PushResultSerializer, "Invalid input, or the push is refused "
+                                 "(inactive customer, archived product, no storefront, no "
+                                 "markup rule, the storefront said no): trying again will "
+                                 "not help"),
+            500: OpenApiResponse(PushResultSerializer,
+                                 "The push failed on a fault that may heal (timeout, 5xx)"),
+            **NOT_QUEUED,
         },
     )
     def post(self, request, customer_id, product_id):
@@ -290,7 +297,7 @@ class BulkPush(APIView):
 
     @extend_schema(operation_id="push_products", parameters=[CUSTOMER_ID],
                    request=BulkPushSerializer,
-                   responses={202: BatchStartedSerializer, 422: REFUSED})
+                   responses={202: BatchStartedSerializer, 422: REFUSED, **NOT_QUEUED})
     def post(self, request, customer_id):
         customer = find_customer(customer_id)
         form = BulkPushSerializer(data=request.data)

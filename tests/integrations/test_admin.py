@@ -359,3 +359,14 @@ def test_an_import_can_be_read_but_not_added_changed_or_deleted(admin_client):
     delete_url = reverse("admin:integrations_importtask_delete", args=[task.pk])
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert ImportTask.objects.get().status == ImportTask.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_now_with_the_broker_down_says_so_and_claims_nothing(admin_client, broker_down):
+    integration = make_integration()
+
+    response = sync_action(admin_client, "sync_now", integration)
+
+    assert "The task queue is unavailable" in response.content.decode()
+    assert "Queued 0 syncs." in response.content.decode()
+    assert Integration.objects.get(pk=integration.pk).sync_status == SyncStatus.IDLE

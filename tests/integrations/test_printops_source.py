@@ -362,3 +362,20 @@ def test_an_import_by_category_code_brings_that_one_product(printops, user):
     assert outcomes["PP08"]["status"] == "not_found"
     assert sizes_of(printops, POSTERS).keys() >= {"PP08", "PP24"}
     assert Product.objects.filter(supplier=printops.supplier).count() == 1
+
+
+def test_a_product_the_database_cannot_hold_costs_only_itself(printops, sandbox):
+    fake = sandbox.fakes["printops"]
+    with fake.lock:
+        fake.state["base_products"][21]["name"] += "\x00"  # a size of the acrylic prints
+
+    result = sync(printops)
+
+    assert printops.sync_status == SyncStatus.COMPLETED
+    stored = Product.objects.filter(supplier=printops.supplier)
+    assert result.failed == 1 and result.created == stored.count() > 1
+    assert result.processed == printops.sync_total == stored.count() + 1
+    [error] = result.errors
+    assert error["supplier_sku"] == ACRYLIC
+    assert error["errors"][0]["type"] == "string_nul"
+    assert not stored.filter(supplier_sku=ACRYLIC).exists()

@@ -259,16 +259,24 @@ def test_a_customer_without_a_store_fails_at_the_store_step(sandbox, customer, p
     assert pushed_user_products(sandbox) == []
 
 
-def test_a_product_without_art_fails_at_the_images_step(sandbox, customer, product):
+def test_a_product_without_art_is_refused_with_the_message(
+    sandbox, fake, staff_api, customer, product
+):
     product.images.all().delete()
+    message = (f"{ACRYLIC} has no image: PrintOps prints the product's art, so give the "
+               "product an image first.")
 
-    log, _ = push_product(customer.pk, product.pk)
+    response = staff_api.post(f"/api/push/{customer.id}/{product.id}")
 
-    assert (log.status, log.step) == ("failed", "images")
-    assert log.error == (
-        f"{ACRYLIC} has no image: PrintOps prints the product's art, so give the product an "
-        "image first. Nothing was created before the failure."
+    assert response.status_code == 422, response.json()
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["msg"], error["type"]) == (
+        ["path", "product_id"], message, "push_refused"
     )
+    assert not PushLog.objects.exists()
+    log, retryable = push_product(customer.pk, product.pk)
+    assert (log.status, log.step, log.error, retryable) == ("failed", "check", message, False)
+    assert pushed_user_products(sandbox) == []
 
 
 # -- failures lose nothing -------------------------------------------------------------

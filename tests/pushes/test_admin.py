@@ -303,6 +303,27 @@ def test_a_rule_whose_scope_lacks_its_target_is_refused_with_the_reason(
     assert not MarkupRule.objects.exists()
 
 
+@pytest.mark.parametrize("changes, field", [
+    ({"markup_pct": "-100"}, "markup_pct"),
+    ({"markup_pct": "-150", "markup_amount": "5"}, "markup_pct"),
+    ({"max_price": "0"}, "max_price"),
+    ({"min_price": "10", "max_price": "9.99"}, "max_price"),
+])
+def test_a_rule_that_sells_for_nothing_is_refused_in_the_admin_too(
+    admin_client, admin_user, changes, field
+):
+    customer = make_customer(admin_user)
+
+    response = admin_client.post(reverse("admin:pushes_markuprule_add"), {
+        "customer": customer.pk, "name": "", "is_active": "on", "priority": "0",
+        "scope": "all", "markup_pct": "40", "rounding": "none", **changes,
+    })
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not MarkupRule.objects.filter(customer=customer).exists()
+
+
 # -- pushing from the product list -------------------------------------------------------------
 
 
@@ -452,3 +473,23 @@ def test_a_batch_links_to_its_push_logs(admin_client, admin_user, products):
     assert logs_url in page
     assert response.status_code == 200
     assert [log.batch_id for log in response.context["cl"].result_list] == [batch.pk]
+
+
+# -- the task queue is down --------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pushing_from_the_admin_with_the_broker_down_says_so_and_starts_nothing(
+    admin_client, admin_user, products, broker_down
+):
+    customer = make_customer(admin_user)
+    failed_log(customer, products["P1"])
+
+    pushed = push_action(admin_client, [products["PC54"]], post="yes", customer=customer.pk)
+    retried = retry_action(admin_client, PushLog.objects.all())
+
+    for response in (pushed, retried):
+        assert response.status_code == 200
+        assert "The task queue is unavailable" in response.content.decode()
+    assert not PushBatch.objects.exists()
+    assert PushLog.objects.count() == 1

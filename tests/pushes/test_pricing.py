@@ -66,6 +66,10 @@ AMOUNTS = [
                  id="max_price below the floor gives the floor, not the rounded price"),
     pytest.param(50, None, 20, "up_99", None, "15.50", "10.00", "15.50",
                  id="max_price above the floor beats the rounding"),
+    pytest.param(40, None, None, "none", None, None, "0.0001", "0.01",
+                 id="a tiny cost is never given away: at least a cent"),
+    pytest.param("-99.9", None, None, "none", None, None, "4.58", "0.01",
+                 id="a deep discount never rounds to nothing"),
     pytest.param(50, None, None, "none", None, None, "0", None, id="no price for a zero cost"),
     pytest.param(50, None, None, "none", None, None, None, None, id="no price without a cost"),
 ]

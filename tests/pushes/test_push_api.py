@@ -122,14 +122,16 @@ def test_a_push_succeeds_then_is_unchanged_and_both_are_in_the_history(
 
 
 @runs_pushes
-def test_a_failed_push_is_500_with_the_step_and_error(staff_api, customer, product, sandbox):
+def test_a_push_the_storefront_refuses_is_422_with_the_step_and_error(
+    staff_api, customer, product, sandbox
+):
     sandbox.fakes["ops"].set_faults(result_false_next=1)
 
     response = staff_api.post(push_url(customer, product))
 
-    assert response.status_code == 500
+    assert response.status_code == 422
     log = PushLog.objects.get()
-    assert log.status == "failed" and log.error
+    assert log.status == "failed" and log.error and log.refused
     assert response.json() == {"status": "failed", "message": f"{log.step}: {log.error}"}
     history = staff_api.get(f"/api/push/history/{customer.id}/{product.id}").json()
     assert [(e["status"], e["error"]) for e in history] == [("failed", log.error)]
@@ -147,7 +149,8 @@ def test_a_failed_attempt_after_the_product_was_created_answers_a_null_ops_produ
     ingest_products(supplier, [apparel_payload("PC61", price="5.10")])
     sandbox.fakes["ops"].set_faults(result_false_next=1)
 
-    assert staff_api.post(push_url(customer, product)).status_code == 500
+    # The storefront refused the change: a refusal, not a fault a retry heals.
+    assert staff_api.post(push_url(customer, product)).status_code == 422
 
     failed = PushLog.objects.get(status="failed")
     # The log keeps the storefront's id for the retry; the history answers the spec's null.
@@ -159,6 +162,18 @@ def test_a_failed_attempt_after_the_product_was_created_answers_a_null_ops_produ
 
 
 @runs_pushes
+def test_a_push_failing_on_a_fault_that_may_heal_is_500(staff_api, customer, product, sandbox):
+    sandbox.fakes["ops"].set_faults(fail_next=100)
+
+    response = staff_api.post(push_url(customer, product))
+
+    assert response.status_code == 500
+    first = PushLog.objects.get(pk=PushLog.objects.order_by("pushed_at").first().pk)
+    assert first.status == "failed" and not first.refused
+    assert response.json() == {"status": "failed", "message": f"{first.step}: {first.error}"}
+
+
+@runs_pushes
 def test_a_product_no_rule_covers_fails_with_the_pricing_message(
     staff_api, customer, product, sandbox
 ):
@@ -166,7 +181,7 @@ def test_a_product_no_rule_covers_fails_with_the_pricing_message(
 
     response = staff_api.post(push_url(customer, product))
 
-    assert response.status_code == 500
+    assert response.status_code == 422
     assert response.json()["status"] == "failed"
     assert response.json()["message"].startswith("pricing: No markup rule of Acme covers PC61")
     assert sandbox.fakes["ops"].request_log == []
@@ -517,3 +532,21 @@ def test_a_batch_with_the_broker_down_is_503_and_leaves_no_batch(
     assert response.status_code == 503
     assert response.json() == {"detail": QUEUE_DOWN}
     assert not PushBatch.objects.exists()
+
+
+@runs_pushes
+def test_a_retry_that_cannot_be_queued_ends_the_batch_item_as_failed(
+    customer, product, sandbox, not_eager, broker_down
+):
+    from pushes.tasks import push_product_task
+
+    batch = PushBatch.objects.create(customer=customer, total=1)
+    sandbox.fakes["ops"].set_faults(fail_mutation="setProductPrice")  # a 500: may heal
+
+    push_product_task.apply(args=(str(customer.pk), str(product.pk), None, str(batch.pk)))
+
+    batch.refresh_from_db()
+    assert (batch.succeeded, batch.failed) == (0, 1)
+    assert batch.completed_at is not None
+    last = PushLog.objects.filter(batch=batch, counted=True).get()
+    assert (last.status, last.step) == ("failed", "queue")
