@@ -3,6 +3,12 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
+# Where `make run` serves the hub and the sandbox: `make run PORT=8080 SANDBOX_PORT=8081`.
+PORT ?= 8000
+SANDBOX_PORT ?= 8001
+# The hub's local data, keys and queue (settings read HUB_VAR_DIR too).
+VAR_DIR := $(or $(HUB_VAR_DIR),var)
+
 # Tests run against PostgreSQL and Redis on this machine unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hub
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -19,11 +25,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-var/hub.env:
+$(VAR_DIR)/hub.env:
 	$(PY) -m hub.envfile $@
 
-run: $(VENV)/.runtime var/hub.env
-	$(PY) manage.py run_hub
+run: $(VENV)/.runtime $(VAR_DIR)/hub.env
+	$(PY) manage.py run_hub --port $(PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: $(VENV)/.dev
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
@@ -49,8 +55,8 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
 # The bench's sandboxes take free loopback ports.
-bench: $(VENV)/.runtime var/hub.env
+bench: $(VENV)/.runtime $(VAR_DIR)/hub.env
 	OUTBOUND_ALLOWED_HOSTS="127.0.0.1:*" $(PY) manage.py bench $(ARGS)
 
 clean:
-	rm -rf var/queue var/cache var/static
+	rm -rf $(VAR_DIR)/queue $(VAR_DIR)/cache $(VAR_DIR)/static

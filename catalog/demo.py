@@ -1,10 +1,14 @@
-"""A small, realistic demo catalog, loaded through the same ingest as every source."""
+"""A small, realistic demo catalog, loaded through the same ingest as every source.
+
+Its pictures are served by the sandbox (`/demo/images/...`), so the processed-image
+endpoint works on the demo catalog.
+"""
 
 from catalog.ingest import ingest_products
 from catalog.models import Supplier
 
 DEMO_SUPPLIER = "Demo Apparel Co."
-IMAGE_BASE = "https://images.example.com/demo"
+IMAGE_PATH = "/demo/images"
 
 TEES = [
     ("DA100", "Essential Cotton Tee", "Northline", ["Apparel", "T-Shirts"], "3.20"),
@@ -21,7 +25,7 @@ PRINTS = [
 ]
 
 
-def apparel(sku, name, brand, category, price):
+def apparel(image_base, sku, name, brand, category, price):
     one_size = category[-1] == "Bags"
     sizes = [None] if one_size else SIZES
     return {
@@ -50,7 +54,7 @@ def apparel(sku, name, brand, category, price):
             for n, (color, size) in enumerate((c, s) for c in COLORS for s in sizes)
         ],
         "images": [
-            {"url": f"{IMAGE_BASE}/{sku.lower()}-{color.lower().replace(' ', '-')}.jpg",
+            {"url": f"{image_base}/{sku.lower()}-{color.lower().replace(' ', '-')}.png",
              "color": color, "image_type": "front", "sort_order": n}
             for n, color in enumerate(COLORS)
         ],
@@ -63,14 +67,14 @@ def apparel(sku, name, brand, category, price):
     }
 
 
-def printed(sku, name, category, per_sq_in):
+def printed(image_base, sku, name, category, per_sq_in):
     return {
         "supplier_sku": sku,
         "product_name": name,
         "category_path": category,
         "description": f"{name}, printed to order.",
         "product_type": "print",
-        "images": [{"url": f"{IMAGE_BASE}/{sku.lower()}.jpg"}],
+        "images": [{"url": f"{image_base}/{sku.lower()}.png"}],
         "print_details": {"min_width": 8, "max_width": 96, "min_height": 8, "max_height": 240,
                           "size_unit": "in", "base_price_per_sq_unit": per_sq_in},
         "sizes": [
@@ -81,7 +85,9 @@ def printed(sku, name, category, per_sq_in):
     }
 
 
-def load_demo_catalog():
+def load_demo_catalog(sandbox_url="http://127.0.0.1:8001"):
     supplier, _ = Supplier.objects.get_or_create(name=DEMO_SUPPLIER)
-    payloads = [apparel(*row) for row in TEES] + [printed(*row) for row in PRINTS]
+    image_base = f"{sandbox_url.rstrip('/')}{IMAGE_PATH}"
+    payloads = [apparel(image_base, *row) for row in TEES]
+    payloads += [printed(image_base, *row) for row in PRINTS]
     return supplier, ingest_products(supplier, payloads)

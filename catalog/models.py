@@ -109,6 +109,14 @@ class ProductQuerySet(models.QuerySet):
     def archived(self):
         return self.filter(archived_at__isnull=False)
 
+    def in_category(self, category):
+        """Products in the category or in any category below it."""
+        return self.filter(
+            Q(category=category)
+            | Q(category__supplier_id=category.supplier_id,
+                category__path__startswith=category.path + CATEGORY_PATH_SEPARATOR)
+        )
+
     def in_category_tree(self, category_id):
         return self.filter(category_id__in=Category.objects.descendant_ids(category_id))
 

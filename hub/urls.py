@@ -1,9 +1,16 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from hub.api.views import LoginView, health
+
+
+def serve_media(request, path):
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
 
 handler404 = "hub.api.errors.api_not_found"
 handler500 = "hub.api.errors.api_server_error"
@@ -20,4 +27,6 @@ urlpatterns = [
     path("api/", include("pushes.api.urls")),
     path("api/", include("catalog.api.urls")),
     path("webhooks/", include("integrations.webhook_urls")),
+    # Uploaded art, fetched by storefronts (PrintOps) from HUB_PUBLIC_URL.
+    re_path(r"^media/(?P<path>.+)$", serve_media),
 ]

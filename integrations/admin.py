@@ -5,23 +5,35 @@ page is shown, and leaving one empty on a change keeps what is stored. The acces
 is never shown. Every list page reads its rows in a constant number of queries.
 """
 
+import re
 from datetime import timedelta
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.forms.models import BaseInlineFormSet
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django_celery_beat.validators import crontab_validator
 
 from catalog.admin import count_of
-from hub.admin import ReadOnlyAdmin
+from hub.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    json_readable,
+    latest_formset,
+    readable_duration,
+    wrapped_text,
+)
 from hub.queue import QueueUnavailable
+from integrations.api.serializers import MAX_PRODUCT_CODES, ProductImportSerializer
 from integrations.models import (
     INTEGRATION_MODELS,
     ImportTask,
@@ -31,19 +43,22 @@ from integrations.models import (
     OVSIntegration,
     PrintOpsIntegration,
     PrintOpsShippingMethod,
+    SyncRun,
+    SyncStatus,
     WebhookEvent,
 )
 from integrations.printops.client import PrintOpsError
 from integrations.printops.webhooks import register_webhooks, webhook_url
-from integrations.schedules import ensure_schedule
+from integrations.schedules import ensure_schedule, next_run_at
 from integrations.services import create_integration, trigger_sync
 
 LATEST_IMPORTS = 20
+LATEST_RUNS = 20
 
 SYNC_STATE_FIELDS = [
-    "sync_status", "progress", "last_sync_at", "last_successful_sync_at",
+    "sync_status", "live_progress", "last_sync_at", "last_successful_sync_at",
     "total_products_synced", "total_products_updated", "total_products_skipped",
-    "last_sync_stats", "last_error_message",
+    "sync_stats", "last_error_message",
 ]
 
 
@@ -121,14 +136,9 @@ def schedule_minutes(interval):
     return minutes or None
 
 
-class OVSIntegrationForm(WriteOnlySecretsForm):
-    secrets = {"password": "password", "push_service_api_key": "key"}
-    required_secrets = ("password",)
-    password = secret_field("Password")
-    push_service_api_key = secret_field("Push service API key")
-    remove_push_service_api_key = forms.BooleanField(
-        label="Remove the stored API key", required=False
-    )
+class SyncScheduleForm(forms.Form):
+    """The schedule of a source's sync, edited with the integration (interval or crontab)."""
+
     schedule_enabled = forms.BooleanField(label="Sync on a schedule", required=False)
     schedule_every_minutes = forms.IntegerField(
         label="Every (minutes)", min_value=1, required=False,
@@ -140,12 +150,7 @@ class OVSIntegrationForm(WriteOnlySecretsForm):
                   "for every night at 03:00. Replaces the interval.",
     )
 
-    class Meta:
-        model = OVSIntegration
-        fields = [
-            "name", "user", "organization", "base_url", "username", "password",
-            "push_products", "push_service_base_url", "push_service_api_key",
-        ]
+    SCHEDULE_FIELDS = ["schedule_enabled", "schedule_every_minutes", "schedule_crontab"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,14 +184,8 @@ class OVSIntegrationForm(WriteOnlySecretsForm):
         crontab_validator(crontab)
         return crontab
 
-    def removed_secrets(self):
-        return ["push_service_api_key"] if self.cleaned_data.get(
-            "remove_push_service_api_key") else []
-
     def clean(self):
         data = super().clean()
-        if data.get("remove_push_service_api_key"):
-            data["push_service_api_key"] = None
         every_minutes = data.get("schedule_every_minutes")
         crontab = data.get("schedule_crontab")
         if "schedule_crontab" in self.errors or "schedule_every_minutes" in self.errors:
@@ -201,16 +200,67 @@ class OVSIntegrationForm(WriteOnlySecretsForm):
             )
         return data
 
+    def save_schedule(self, integration):
+        data = self.cleaned_data
+        ensure_schedule(
+            integration,
+            every_minutes=None if data["schedule_crontab"] else data["schedule_every_minutes"],
+            crontab=data["schedule_crontab"] or None,
+            enabled=data["schedule_enabled"],
+        )
 
-class LatestImportsFormSet(BaseInlineFormSet):
-    def get_queryset(self):
-        if not hasattr(self, "_latest"):
-            self._latest = super().get_queryset()[:LATEST_IMPORTS]
-        return self._latest
+
+class OVSIntegrationForm(SyncScheduleForm, WriteOnlySecretsForm):
+    secrets = {"password": "password", "push_service_api_key": "key"}
+    required_secrets = ("password",)
+    password = secret_field("Password")
+    push_service_api_key = secret_field("Push service API key")
+    remove_push_service_api_key = forms.BooleanField(
+        label="Remove the stored API key", required=False
+    )
+
+    class Meta:
+        model = OVSIntegration
+        fields = [
+            "name", "user", "organization", "base_url", "username", "password",
+            "push_products", "push_service_base_url", "push_service_api_key",
+        ]
+
+    def removed_secrets(self):
+        return ["push_service_api_key"] if self.cleaned_data.get(
+            "remove_push_service_api_key") else []
+
+    def clean(self):
+        data = super().clean()
+        if data.get("remove_push_service_api_key"):
+            data["push_service_api_key"] = None
+        return data
 
 
 class ImportTaskColumns:
     """How an import task's progress reads, on the integration page and its own."""
+
+    @admin.display(description="Status", ordering="status")
+    def outcome(self, task):
+        """The status, and what did not go well: "Success: 2 of 5 codes not found"."""
+        summary = (task.result_data or {}).get("summary", {})
+        total = sum(summary.values())
+        missed = [f"{summary[key]} of {total} code{pluralize(total)} {words}"
+                  for key, words in (("not_found", "not found"), ("failed", "failed"))
+                  if summary.get(key)]
+        text = task.get_status_display().capitalize()
+        if missed:
+            text = f"{text}: {', '.join(missed)}"
+        level = "error" if task.status == ImportTask.Status.FAILURE else (
+            "out-of-date" if missed else task.status)
+        return format_html('<span class="badge badge-{}">{}</span>', level, text)
+
+    @admin.display(description="Per code")
+    def outcomes(self, task):
+        products = (task.result_data or {}).get("products", {})
+        rows = [{"code": code, "outcome": outcome.get("status", ""),
+                 "reason": outcome.get("reason", "")} for code, outcome in products.items()]
+        return json_readable(rows, empty="Nothing yet.") if rows else "Nothing yet."
 
     @admin.display(description="Progress")
     def progress(self, task):
@@ -225,74 +275,100 @@ class ImportTaskColumns:
         return task.product_codes_count
 
 
-class ImportTaskInline(ImportTaskColumns, admin.TabularInline):
+class ImportTaskInline(ImportTaskColumns, ReadOnlyInline):
     model = ImportTask
-    formset = LatestImportsFormSet
+    formset = latest_formset(LATEST_IMPORTS)
     verbose_name_plural = f"Latest imports (the last {LATEST_IMPORTS}, newest first)"
     fields = [
-        "status", "progress", "items", "product_codes_count", "error_message",
+        "outcome", "progress", "items", "product_codes_count", "error_message",
         "created_at", "completed_at",
     ]
     readonly_fields = fields
     show_change_link = True
-    extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).order_by("-created_at", "-id").defer("result_data")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
-
-@admin.register(OVSIntegration)
-class OVSIntegrationAdmin(admin.ModelAdmin):
-    form = OVSIntegrationForm
-    list_display = [
-        "name", "integration_type", "user", "organization", "supplier", "sync_status",
-        "last_sync_at", "last_successful_sync_at", "progress",
+class SyncRunInline(ReadOnlyInline):
+    model = SyncRun
+    formset = latest_formset(LATEST_RUNS)
+    verbose_name_plural = f"Sync runs (the last {LATEST_RUNS}, newest first)"
+    fields = [
+        "started_at", "kind", "status", "duration", "created", "updated", "skipped", "failed",
+        "error",
     ]
+    readonly_fields = fields
+
+    @admin.display(description="Kind")
+    def kind(self, run):
+        return "Full" if run.full else "Changes"
+
+    @admin.display(description="Duration")
+    def duration(self, run):
+        return readable_duration(run.duration)
+
+    @admin.display(description="Error")
+    def error(self, run):
+        return wrapped_text(run.error_message)
+
+
+class ImportByCodesForm(forms.Form):
+    product_codes = forms.CharField(
+        label="Product codes", widget=forms.Textarea(attrs={"rows": 8, "cols": 60}),
+        help_text=f"One per line (or separated by commas or spaces); at most "
+                  f"{MAX_PRODUCT_CODES}.",
+    )
+    is_filler = forms.BooleanField(label="Import as filler products", required=False)
+
+    def codes(self):
+        return [code for code in re.split(r"[\s,]+", self.cleaned_data["product_codes"])
+                if code]
+
+
+class SourceIntegrationAdmin(admin.ModelAdmin):
+    """What every source's page has: its schedule, sync buttons, live progress, run history.
+
+    "Sync now" and "Full sync" post to the page's own sync URL; while a run is going the
+    progress field asks the progress URL every two seconds and the page reloads when the
+    run ends (so the history shows it).
+    """
+
+    change_form_template = "admin/integrations/source_change_form.html"
     list_filter = ["sync_status", "organization"]
     list_select_related = ["user", "organization", "supplier"]
     search_fields = ["name", "base_url"]
     autocomplete_fields = ["user", "organization"]
     actions = ["sync_now", "full_sync_now"]
 
-    def get_fieldsets(self, request, obj=None):
-        main = ["name", "user", "organization", "base_url"]
-        connection = ["username", "password"]
-        pushing = ["push_products", "push_service_base_url", "push_service_api_key"]
-        schedule = ["schedule_enabled", "schedule_every_minutes", "schedule_crontab"]
-        if obj is None:
-            sync_state = []
-        else:
-            main.append("supplier")
-            connection.append("token_status")
-            if obj.push_service_api_key:
-                pushing.append("remove_push_service_api_key")
-            schedule.append("schedule_link")
-            sync_state = [("Sync state", {"fields": SYNC_STATE_FIELDS})]
+    class Media:
+        js = ["hub/admin/sync_progress.js"]
+
+    def get_urls(self):
+        opts = self.model._meta
+        prefix = f"{opts.app_label}_{opts.model_name}"
         return [
-            (None, {"fields": main}),
-            ("Connection", {"fields": connection}),
-            ("Pushing products", {"fields": pushing}),
-            ("Schedule", {"fields": schedule}),
-            *sync_state,
+            path("<path:object_id>/sync/", self.admin_site.admin_view(self.sync_view),
+                 name=f"{prefix}_sync"),
+            path("<path:object_id>/sync-progress/",
+                 self.admin_site.admin_view(self.progress_view), name=f"{prefix}_progress"),
+            path("<path:object_id>/import/", self.admin_site.admin_view(self.import_view),
+                 name=f"{prefix}_import"),
+            *super().get_urls(),
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return []
-        return ["supplier", "token_status", "schedule_link", *SYNC_STATE_FIELDS]
+        return [] if obj is None else ["supplier", "schedule_link", *SYNC_STATE_FIELDS]
+
+    def schedule_fieldset(self, obj):
+        fields = list(SyncScheduleForm.SCHEDULE_FIELDS)
+        if obj is not None:
+            fields.append("schedule_link")
+        return ("Schedule", {"fields": fields})
 
     def get_inlines(self, request, obj):
-        return [] if obj is None else [ImportTaskInline]
+        return [] if obj is None else [SyncRunInline]
 
     def get_changeform_initial_data(self, request):
         return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -302,31 +378,34 @@ class OVSIntegrationAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
         else:
             # Through the service, so the integration gets its supplier and its schedule.
-            created = create_integration(OVSIntegration, **{
+            created = create_integration(self.model, **{
                 field.name: getattr(obj, field.name)
                 for field in obj._meta.concrete_fields if field.name in form.fields
             })
             obj.pk = created.pk
             obj.refresh_from_db()
             obj._state.adding = False
-        data = form.cleaned_data
-        ensure_schedule(
-            obj,
-            every_minutes=None if data["schedule_crontab"] else data["schedule_every_minutes"],
-            crontab=data["schedule_crontab"] or None,
-            enabled=data["schedule_enabled"],
-        )
+        form.save_schedule(obj)
 
     @admin.display(description="Progress")
     def progress(self, integration):
         return f"{integration.sync_progress}%"
 
-    @admin.display(description="Access token")
-    def token_status(self, integration):
-        if integration.token and integration.token_expires_at:
-            expires_at = timezone.localtime(integration.token_expires_at)
-            return f"Cached until {date_format(expires_at, 'DATETIME_FORMAT')}"
-        return "None cached"
+    @admin.display(description="Last sync stats")
+    def sync_stats(self, integration):
+        return json_readable(integration.last_sync_stats)
+
+    @admin.display(description="Progress")
+    def live_progress(self, integration):
+        opts = self.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_progress",
+                      args=[integration.pk])
+        return format_html(
+            '<div class="sync-progress" data-url="{}" data-status="{}">'
+            '<progress max="100" value="{}"></progress> <span>{}</span></div>',
+            url, integration.sync_status, integration.sync_progress,
+            progress_text(integration),
+        )
 
     @admin.display(description="Scheduled task")
     def schedule_link(self, integration):
@@ -336,7 +415,57 @@ class OVSIntegrationAdmin(admin.ModelAdmin):
         url = reverse(
             f"admin:{opts.app_label}_{opts.model_name}_change", args=[integration.schedule_id]
         )
-        return format_html('<a href="{}">{}</a>', url, integration.schedule)
+        next_run = next_run_at(integration.schedule)
+        when = date_format(timezone.localtime(next_run), "DATETIME_FORMAT") if next_run else (
+            "off")
+        return format_html('<a href="{}">{}</a> (next run: {})', url, integration.schedule,
+                           when)
+
+    def sync_view(self, request, object_id):
+        integration = self.get_object(request, unquote(object_id))
+        if integration is None or not self.has_change_permission(request, integration):
+            raise PermissionDenied
+        if request.method == "POST":
+            full = request.POST.get("full") == "1"
+            self.queue_syncs(request, self.model.objects.filter(pk=integration.pk), full=full)
+        opts = self.model._meta
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", integration.pk)
+
+    def import_view(self, request, object_id):
+        """Start an import by codes: the API's own validation, the task's page after."""
+        integration = self.get_object(request, unquote(object_id))
+        if integration is None or not self.has_change_permission(request, integration):
+            raise PermissionDenied
+        form = ImportByCodesForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = ProductImportSerializer(
+                data={"product_codes": form.codes(), "is_filler": form.cleaned_data["is_filler"]},
+                context={"request": request, "integration": integration},
+            )
+            if data.is_valid():
+                task = data.save()
+                self.message_user(request, f"Queued an import of {len(task.product_codes)} "
+                                           f"code{pluralize(len(task.product_codes))}.")
+                return redirect("admin:integrations_importtask_change", task.pk)
+            for errors in data.errors.values():
+                flat = errors.values() if isinstance(errors, dict) else [errors]
+                for messages_ in flat:
+                    form.add_error("product_codes", [str(m) for m in messages_])
+        return TemplateResponse(request, "admin/integrations/import_products.html", {
+            **self.admin_site.each_context(request),
+            "title": f"Import products into {integration.name}",
+            "opts": self.model._meta, "integration": integration, "form": form,
+        })
+
+    def progress_view(self, request, object_id):
+        integration = self.get_object(request, unquote(object_id))
+        if integration is None or not self.has_view_permission(request, integration):
+            raise PermissionDenied
+        return JsonResponse({
+            "sync_status": integration.sync_status,
+            "progress": integration.sync_progress,
+            "text": progress_text(integration),
+        })
 
     @admin.action(description="Sync now (changes since the last sync)")
     def sync_now(self, request, queryset):
@@ -358,10 +487,65 @@ class OVSIntegrationAdmin(admin.ModelAdmin):
                 running.append(name)
                 continue
             queued += 1
-        message = f"Queued {queued} sync{pluralize(queued)}"
+        kind = "full sync" if full else "sync"
+        message = f"Queued {queued} {kind}{pluralize(queued)}"
         if running:
             message += f"; {len(running)} already running ({', '.join(running)})"
         self.message_user(request, f"{message}.", messages.SUCCESS if queued else messages.WARNING)
+
+
+def progress_text(integration):
+    """The sync's state in words: "Running: 120 of 400 products (30%)", "Completed", ..."""
+    status = integration.get_sync_status_display()
+    if integration.sync_status != SyncStatus.RUNNING:
+        return status
+    if integration.sync_total:
+        return (f"{status}: {integration.sync_processed} of {integration.sync_total} "
+                f"products ({integration.sync_progress}%)")
+    return f"{status}: {integration.sync_processed} products so far"
+
+
+@admin.register(OVSIntegration)
+class OVSIntegrationAdmin(SourceIntegrationAdmin):
+    form = OVSIntegrationForm
+    list_display = [
+        "name", "integration_type", "user", "organization", "supplier", "sync_status",
+        "last_sync_at", "last_successful_sync_at", "progress",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        main = ["name", "user", "organization", "base_url"]
+        connection = ["username", "password"]
+        pushing = ["push_products", "push_service_base_url", "push_service_api_key"]
+        if obj is None:
+            sync_state = []
+        else:
+            main.append("supplier")
+            connection.append("token_status")
+            if obj.push_service_api_key:
+                pushing.append("remove_push_service_api_key")
+            sync_state = [("Sync state", {"fields": SYNC_STATE_FIELDS})]
+        return [
+            (None, {"fields": main}),
+            ("Connection", {"fields": connection}),
+            ("Pushing products", {"fields": pushing}),
+            self.schedule_fieldset(obj),
+            *sync_state,
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else [*fields, "token_status"]
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else [SyncRunInline, ImportTaskInline]
+
+    @admin.display(description="Access token")
+    def token_status(self, integration):
+        if integration.token and integration.token_expires_at:
+            expires_at = timezone.localtime(integration.token_expires_at)
+            return f"Cached until {date_format(expires_at, 'DATETIME_FORMAT')}"
+        return "None cached"
 
 
 # -- storefronts ---------------------------------------------------------------------------
@@ -473,7 +657,7 @@ class OMSIntegrationAdmin(admin.ModelAdmin):
 LATEST_WEBHOOK_EVENTS = 20
 
 
-class PrintOpsIntegrationForm(WriteOnlySecretsForm):
+class PrintOpsIntegrationForm(SyncScheduleForm, WriteOnlySecretsForm):
     secrets = {"api_token": "token"}
     required_secrets = ("api_token",)
     api_token = secret_field("API token")
@@ -484,19 +668,6 @@ class PrintOpsIntegrationForm(WriteOnlySecretsForm):
 
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class PrintOpsShippingMethodInline(ReadOnlyInline):
     model = PrintOpsShippingMethod
     verbose_name_plural = "Shipping methods (read at each sync)"
@@ -504,16 +675,9 @@ class PrintOpsShippingMethodInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class LatestWebhookEventsFormSet(BaseInlineFormSet):
-    def get_queryset(self):
-        if not hasattr(self, "_latest"):
-            self._latest = super().get_queryset()[:LATEST_WEBHOOK_EVENTS]
-        return self._latest
-
-
 class WebhookEventInline(ReadOnlyInline):
     model = WebhookEvent
-    formset = LatestWebhookEventsFormSet
+    formset = latest_formset(LATEST_WEBHOOK_EVENTS)
     verbose_name_plural = (
         f"Latest webhook events (the last {LATEST_WEBHOOK_EVENTS}, newest first)"
     )
@@ -526,7 +690,7 @@ class WebhookEventInline(ReadOnlyInline):
 
 
 @admin.register(PrintOpsIntegration)
-class PrintOpsIntegrationAdmin(admin.ModelAdmin):
+class PrintOpsIntegrationAdmin(SourceIntegrationAdmin):
     """PrintOps: a source of print products and the home of customers' stores.
 
     The API token is never shown. The delivery URL (with the webhook secret in it) is:
@@ -538,29 +702,27 @@ class PrintOpsIntegrationAdmin(admin.ModelAdmin):
         "name", "user", "organization", "supplier", "sync_status", "last_successful_sync_at",
         "progress",
     ]
-    list_filter = ["sync_status", "organization"]
-    list_select_related = ["user", "organization", "supplier"]
-    search_fields = ["name", "base_url"]
-    autocomplete_fields = ["user", "organization"]
     actions = ["register_webhooks", "sync_now", "full_sync_now"]
-    progress = OVSIntegrationAdmin.progress
-    sync_now = OVSIntegrationAdmin.sync_now
-    full_sync_now = OVSIntegrationAdmin.full_sync_now
-    queue_syncs = OVSIntegrationAdmin.queue_syncs
 
     def get_fieldsets(self, request, obj=None):
         main = ["name", "user", "organization", "base_url"]
         if obj is None:
-            return [(None, {"fields": main}), ("Connection", {"fields": ["api_token"]})]
+            return [
+                (None, {"fields": main}),
+                ("Connection", {"fields": ["api_token"]}),
+                self.schedule_fieldset(obj),
+            ]
         return [
             (None, {"fields": [*main, "supplier"]}),
             ("Connection", {"fields": ["api_token"]}),
+            self.schedule_fieldset(obj),
             ("Webhooks", {"fields": ["delivery_url"]}),
             ("Sync state", {"fields": SYNC_STATE_FIELDS}),
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["supplier", "delivery_url", *SYNC_STATE_FIELDS]
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else [*fields, "delivery_url"]
 
     @admin.display(description="Delivery URL")
     def delivery_url(self, integration):
@@ -572,23 +734,9 @@ class PrintOpsIntegrationAdmin(admin.ModelAdmin):
         )
 
     def get_inlines(self, request, obj):
-        return [] if obj is None else [PrintOpsShippingMethodInline, WebhookEventInline]
-
-    def get_changeform_initial_data(self, request):
-        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        # Through the service, so the integration gets its supplier and its schedule.
-        created = create_integration(PrintOpsIntegration, **{
-            field.name: getattr(obj, field.name)
-            for field in obj._meta.concrete_fields if field.name in form.fields
-        })
-        obj.pk = created.pk
-        obj.refresh_from_db()
-        obj._state.adding = False
+        if obj is None:
+            return []
+        return [SyncRunInline, PrintOpsShippingMethodInline, WebhookEventInline]
 
     @admin.action(description="Register webhooks")
     def register_webhooks(self, request, queryset):
@@ -609,8 +757,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "integration", "event_type", "store_id"]
     list_filter = ["integration", "event_type", "store_id"]
     list_select_related = ["integration"]
-    fields = ["integration_link", "event_type", "store_id", "received_at", "payload"]
+    fields = ["integration_link", "event_type", "store_id", "received_at", "payload_table"]
     readonly_fields = fields
+
+    @admin.display(description="Payload")
+    def payload_table(self, event):
+        return json_readable(event.payload)
 
 
     @admin.display(description="Integration")
@@ -633,17 +785,21 @@ class ImportTaskAdmin(ImportTaskColumns, ReadOnlyAdmin):
     """Imports as the workers record them: they can be read, never edited."""
 
     list_display = [
-        "created_at", "integration", "owner", "status", "progress", "items", "completed_at",
+        "created_at", "integration", "owner", "outcome", "progress", "items", "completed_at",
     ]
     list_filter = ["status", "integration"]
     list_select_related = ["integration", "owner"]
     fields = [
-        "integration_link", "owner", "status", "is_filler", "progress", "items",
-        "product_codes_count", "product_codes", "result_data", "error_message",
+        "integration_link", "owner", "outcome", "is_filler", "progress", "items",
+        "product_codes_count", "codes", "outcomes", "error_message",
         "created_at", "started_at", "completed_at", "updated_at",
     ]
     readonly_fields = fields
 
+
+    @admin.display(description="Product codes")
+    def codes(self, task):
+        return ", ".join(task.product_codes)
 
     @admin.display(description="Integration")
     def integration_link(self, task):

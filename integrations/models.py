@@ -168,6 +168,46 @@ class Integration(models.Model):
         """Work a completed sync leaves for later (queued, never run inline)."""
 
 
+class SyncRun(models.Model):
+    """One sync of a source integration, as it ran: written by the sync itself.
+
+    Its id is the run id of the claim (Integration.sync_run_id). Counts are kept up to
+    date after every page, so a run that dies still shows how far it got.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        ERROR = "error", "Error"
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    full = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    error_message = models.TextField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["integration", "-started_at"])]
+
+    def __str__(self):
+        return f"{'Full sync' if self.full else 'Sync'} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self):
+        """How long it ran (so far, while running), as a timedelta."""
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
 class CachedAccessToken(models.Model):
     """An access token the client keeps between calls, until shortly before it expires."""
 

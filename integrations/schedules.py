@@ -6,8 +6,10 @@ with it.
 """
 
 import json
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 SYNC_TASK = "integrations.tasks.sync_integration"
@@ -71,3 +73,12 @@ def save_periodic_task(task, task_name, name, kwargs, *, default_minutes, every_
 def delete_schedule(integration):
     if integration.schedule_id:
         PeriodicTask.objects.filter(pk=integration.schedule_id).delete()
+
+
+def next_run_at(task):
+    """When beat runs the periodic task next (None when it is off or missing)."""
+    if task is None or not task.enabled:
+        return None
+    now = timezone.now()
+    last = task.last_run_at or task.date_changed or now
+    return now + max(task.schedule.remaining_estimate(last), timedelta(0))

@@ -19,7 +19,7 @@ from catalog.ingest import LARGE_LOAD, IngestResult, ingest_products, refresh_pl
 from catalog.models import Supplier
 from hub.heartbeat import Heartbeat
 from hub.queue import QueueUnavailable, enqueue
-from integrations.models import ImportTask, Integration, SyncStatus
+from integrations.models import ImportTask, Integration, SyncRun, SyncStatus
 from integrations.sources import InvalidProduct, ProductNotFound, SourceError
 
 logger = logging.getLogger(__name__)
@@ -66,15 +66,20 @@ def claim_sync(integration_id, *, full=False):
     """
     run_id = uuid.uuid4()
     now = timezone.now()
-    claimed = (
-        Integration.objects.filter(pk=integration_id)
-        .exclude(sync_status=SyncStatus.RUNNING)
-        .update(
-            sync_status=SyncStatus.RUNNING, sync_run_id=run_id, sync_full=full,
-            last_sync_at=now, sync_heartbeat_at=now, sync_processed=0, sync_total=None,
-            last_error_message=None, last_sync_stats={},
+    with transaction.atomic():
+        claimed = (
+            Integration.objects.filter(pk=integration_id)
+            .exclude(sync_status=SyncStatus.RUNNING)
+            .update(
+                sync_status=SyncStatus.RUNNING, sync_run_id=run_id, sync_full=full,
+                last_sync_at=now, sync_heartbeat_at=now, sync_processed=0, sync_total=None,
+                last_error_message=None, last_sync_stats={},
+            )
         )
-    )
+        if claimed:
+            # The run's row in the history, with the claim: one is never without the other.
+            SyncRun.objects.create(id=run_id, integration_id=integration_id, full=full,
+                                   started_at=now)
     return run_id if claimed else None
 
 
@@ -101,6 +106,7 @@ def trigger_sync(integration_id, *, full=False):
         enqueue(sync_integration, str(integration_id), str(run_id), full)
     except QueueUnavailable:
         _run(integration_id, run_id).update(**before)
+        SyncRun.objects.filter(pk=run_id).delete()  # it never ran
         raise
     return run_id
 
@@ -109,6 +115,14 @@ def _run(integration_id, run_id):
     """The integration's row, only while `run_id` still holds the claim."""
     return Integration.objects.filter(
         pk=integration_id, sync_run_id=run_id, sync_status=SyncStatus.RUNNING
+    )
+
+
+def _record_run(run_id, result, pages, **fields):
+    """Write the run's counts (and, when it ends, its status) to its row in the history."""
+    SyncRun.objects.filter(pk=run_id).update(
+        created=result.created, updated=result.updated, skipped=result.unchanged,
+        failed=result.failed, pages=pages, **fields,
     )
 
 
@@ -160,6 +174,7 @@ def _run_sync(integration_id, run_id, on_page):
             if not still_ours:
                 logger.warning("Sync %s of %s lost its claim; stopping", run_id, integration_id)
                 return result
+            _record_run(run_id, result, pages)
             if on_page:
                 on_page(result, page.total)
     except Exception as exc:
@@ -168,13 +183,15 @@ def _run_sync(integration_id, run_id, on_page):
         )
         if not isinstance(exc, SourceError):
             logger.exception("Sync %s of %s failed", run_id, integration_id)
-        _run(integration_id, run_id).update(
+        if _run(integration_id, run_id).update(
             sync_status=SyncStatus.ERROR, last_error_message=message,
             sync_heartbeat_at=timezone.now(), last_sync_stats=_stats(result, pages),
             **_totals(result),
-        )
+        ):
+            _record_run(run_id, result, pages, status=SyncRun.Status.ERROR,
+                        finished_at=timezone.now(), error_message=message)
         return result
-    _run(integration_id, run_id).update(
+    finished = _run(integration_id, run_id).update(
         sync_status=SyncStatus.COMPLETED,
         # The next delta starts where this run started, so changes made while it ran
         # are not missed.
@@ -183,6 +200,9 @@ def _run_sync(integration_id, run_id, on_page):
         last_sync_stats=_stats(result, pages),
         **_totals(result),
     )
+    if finished:
+        _record_run(run_id, result, pages, status=SyncRun.Status.COMPLETED,
+                    finished_at=timezone.now())
     if result.created + result.updated >= LARGE_LOAD:
         refresh_planner_statistics()
     integration.after_sync(result.changed_product_ids)
@@ -206,9 +226,17 @@ def fail_stale_syncs(integrations=None):
     """Mark failed the running syncs among `integrations` (default all) whose heartbeat
     stopped: their worker died. The sweeper and the sync status both ask this."""
     integrations = Integration.objects.all() if integrations is None else integrations
-    return integrations.filter(
+    stale = integrations.filter(
         sync_status=SyncStatus.RUNNING, sync_heartbeat_at__lt=timezone.now() - stale_after()
-    ).update(sync_status=SyncStatus.ERROR, last_error_message=LOST_SYNC)
+    )
+    run_ids = list(stale.values_list("sync_run_id", flat=True))
+    failed = stale.update(sync_status=SyncStatus.ERROR, last_error_message=LOST_SYNC)
+    # Their runs in the history end too (only those still running: a run that just
+    # finished keeps its own ending).
+    SyncRun.objects.filter(pk__in=run_ids, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.ERROR, finished_at=timezone.now(), error_message=LOST_SYNC,
+    )
+    return failed
 
 
 def sweep_stale_syncs():

@@ -5,23 +5,25 @@ not edited. Every list page reads its rows in a constant number of queries: coun
 latest dates are subqueries annotated in get_queryset, the foreign keys shown are joined.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import DateTimeField, Max, OuterRef, Subquery
+from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.text import Truncator
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from catalog.admin import count_of
 from catalog.models import Product
-from hub.admin import ReadOnlyAdmin
+from hub.admin import ReadOnlyAdmin, ReadOnlyInline, key_value_table, wrapped_text
 from hub.queue import QueueUnavailable
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
@@ -38,7 +40,15 @@ from pushes.models import (
     PushLog,
     StorefrontProduct,
 )
-from pushes.pricing import CENT, NoMarkupRule, price_amount, price_product, select_rule
+from pushes.pricing import (
+    CENT,
+    NoMarkupRule,
+    price_amount,
+    price_product,
+    sample_item,
+    sample_product,
+    select_rule,
+)
 from pushes.services import PushRefused, request_push
 
 # Scope → the one target field a rule of that scope has.
@@ -118,15 +128,27 @@ class MarkupRuleForm(forms.ModelForm):
 
 
 class MarkupRuleInline(admin.TabularInline):
+    """The customer's rules, one compact row each; amounts, price limits and dates are on
+    the rule's own page."""
+
     model = MarkupRule
     form = MarkupRuleForm
     fields = [
-        "name", "scope", "supplier", "category", "product", "markup_pct", "markup_amount",
-        "min_margin_pct", "rounding", "priority", "is_active",
+        "name", "scope", "supplier", "category", "product", "markup_pct", "min_margin_pct",
+        "rounding", "priority", "is_active",
     ]
     raw_id_fields = ["category", "product"]
     show_change_link = True
     extra = 0
+    classes = ["markup-rules"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "supplier":
+            # A compact row: suppliers are made elsewhere, not from a customer's rules.
+            field.widget.can_add_related = field.widget.can_change_related = False
+            field.widget.can_view_related = False
+        return field
 
 
 # The fields a PrintOps storefront's options are edited with, in place of the JSON.
@@ -252,28 +274,147 @@ class CustomerForm(forms.ModelForm):
             field.choices = [*field.choices, (store["id"], store_label(store))]
 
 
+def margin_pct(cost, price):
+    return None if not price else (price - cost) / price * 100
+
+
+def rule_sample(rule):
+    """What a rule makes of a real product's tiers: cost, price and margin per tier."""
+    product = sample_product(rule)
+    item = sample_item(rule, product) if product else None
+    if item is None:
+        return None
+    tiers = [(quantities(tier), money(tier.cost), money(tier.price),
+              f"{margin_pct(tier.cost, tier.price):.1f}%") for tier in item.tiers]
+    prices = [tier.price for tier in item.tiers]
+    return {"product": product, "item": item, "tiers": tiers,
+            "same_price": len(set(prices)) < len(prices)}
+
+
+# How many of the customer's products and pushes its page lists.
+CUSTOMER_LATEST = 20
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """A customer: storefront, markup rules with what they make of real tiers, what was
+    pushed to it and how that went."""
+
     list_display = [
         "name", "is_active", "storefront_link", "storefront_type", "rule_count", "last_push",
     ]
     list_filter = ["is_active"]
     list_select_related = ["storefront"]
     search_fields = ["name"]
-    fields = ["name", "is_active", "storefront", "storefront_options", "order_pull_state",
-              "created_at", "updated_at"]
-    readonly_fields = ["order_pull_state", "created_at", "updated_at"]
+    readonly_fields = ["storefront_options_table", "rule_previews", "pushed_products",
+                       "push_history", "order_pull_state", "created_at", "updated_at"]
     inlines = [MarkupRuleInline]
     form = CustomerForm
+    change_form_template = "admin/pushes/customer/change_form.html"
 
-    def get_fields(self, request, obj=None):
-        # A PrintOps storefront's options are edited with STORE_FIELDS instead of the JSON.
-        fields = super().get_fields(request, obj)
+    def get_fieldsets(self, request, obj=None):
+        # A PrintOps storefront's options are edited with STORE_FIELDS; the others have
+        # no options to edit and show what is stored as labelled rows.
         data = request.POST if request.method == "POST" else None
-        if printops_storefront(data, obj) is None:
-            return fields
-        at = fields.index("storefront_options")
-        return [*fields[:at], *STORE_FIELDS, *fields[at + 1:]]
+        if printops_storefront(data, obj) is not None:
+            options = STORE_FIELDS
+        else:
+            options = ["storefront_options_table"] if obj is not None else []
+        fieldsets = [
+            (None, {"fields": ["name", "is_active", "storefront", *options]}),
+            # The order desk's webhook URL and secret (write-only) join here when orders
+            # land in the hub.
+        ]
+        if obj is not None:
+            fieldsets += [
+                ("What the rules make of real tiers", {"fields": ["rule_previews"]}),
+                ("Products pushed to this customer", {"fields": ["pushed_products"]}),
+                ("Push history", {"fields": ["push_history"]}),
+                ("Order pull", {"fields": ["order_pull_state"]}),
+                ("Record", {"fields": ["created_at", "updated_at"]}),
+            ]
+        return fieldsets
+
+    @admin.display(description="Storefront options")
+    def storefront_options_table(self, customer):
+        return key_value_table(customer.storefront_options, empty="None for this storefront.")
+
+    @admin.display(description="Per rule, a product it reaches")
+    def rule_previews(self, customer):
+        rows = []
+        for rule in customer.markup_rules.select_related("supplier", "category", "product"):
+            sample = rule_sample(rule)
+            if sample is None:
+                rows.append(format_html(
+                    "<tr><td>{}</td><td colspan=2 class='muted'>No product with a cost in "
+                    "its scope yet.</td></tr>", admin_link(rule)))
+                continue
+            tiers = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                     sample["tiers"])
+            warning = mark_safe(
+                '<p class="warning-text">Two tiers sell at one price: the larger quantity '
+                "gets no discount.</p>") if sample["same_price"] else ""
+            rows.append(format_html(
+                "<tr><td>{}</td><td>{}<div class='muted'>{} {}</div></td><td>"
+                "<table class='kv'><thead><tr><th>Quantity</th><th>Cost</th><th>Price</th>"
+                "<th>Margin</th></tr></thead><tbody>{}</tbody></table>{}</td></tr>",
+                admin_link(rule), admin_link(sample["product"], sample["product"].product_name),
+                sample["product"].supplier_sku, sample["item"].title, tiers, warning))
+        if not rows:
+            return "No markup rule yet: nothing is pushed to this customer."
+        return format_html(
+            "<table class='rule-previews'><thead><tr><th>Rule</th><th>Sample product</th>"
+            "<th>Tiers</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "{}", ((row,) for row in rows)))
+
+    @admin.display(description="Latest pushed products")
+    def pushed_products(self, customer):
+        entries = list(customer.storefront_products.select_related("product").order_by(
+            "-last_pushed_at")[:CUSTOMER_LATEST])
+        if not entries:
+            return "Nothing pushed yet."
+        last_log = PushLog.objects.filter(customer=customer, product=OuterRef("product")).order_by(
+            "-pushed_at", "-id").values("pk")[:1]
+        log_ids = dict(customer.storefront_products.filter(
+            pk__in=[entry.pk for entry in entries]).annotate(
+            last_log=Subquery(last_log)).values_list("pk", "last_log"))
+        logs = PushLog.objects.in_bulk([pk for pk in log_ids.values() if pk])
+        rows = []
+        for entry in entries:
+            log = logs.get(log_ids.get(entry.pk))
+            rows.append((
+                admin_link(entry.product, entry.product.product_name), entry.product.supplier_sku,
+                entry.storefront_product_id or "—",
+                log.status if log else "", log.get_action_display() if log else "—",
+                log.pushed_at.strftime("%Y-%m-%d %H:%M") if log else "",
+                wrapped_text(log.error if log else ""),
+            ))
+        url = reverse("admin:pushes_storefrontproduct_changelist")
+        return format_html(
+            "<table class='pushed-products'><thead><tr><th>Product</th><th>SKU</th>"
+            "<th>Storefront id</th><th>Last push</th><th>When</th><th>Error</th></tr></thead>"
+            "<tbody>{}</tbody></table><p><a href='{}?customer__id__exact={}'>All of them</a></p>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td><span class='badge "
+                             "badge-{}'>{}</span></td><td>{}</td><td>{}</td></tr>", rows),
+            url, customer.pk)
+
+    @admin.display(description="Latest pushes")
+    def push_history(self, customer):
+        logs = list(customer.push_logs.select_related("product")[:CUSTOMER_LATEST])
+        if not logs:
+            return "No push yet."
+        url = reverse("admin:pushes_pushlog_changelist")
+        return format_html(
+            "<table class='push-history'><thead><tr><th>When</th><th>Product</th><th>Result</th>"
+            "<th>Step</th><th>Error or detail</th></tr></thead><tbody>{}</tbody></table>"
+            "<p><a href='{}?customer__id__exact={}'>The whole history</a></p>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td><span class='badge badge-{}'>{}"
+                             "</span></td><td>{}</td><td>{}</td></tr>", (
+                (admin_link(log, log.pushed_at.strftime("%Y-%m-%d %H:%M")),
+                 log.product.product_name, log.status, log.get_action_display(),
+                 log.step or "", wrapped_text(log.error or log.detail))
+                for log in logs)),
+            url, customer.pk)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -435,56 +576,107 @@ class MarkupRuleAdmin(admin.ModelAdmin):
 # -- what was pushed -------------------------------------------------------------------------
 
 
+class PushedWithinFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "within"
+    PERIODS = {"24h": ("Last 24 hours", timedelta(hours=24)),
+               "7d": ("Last 7 days", timedelta(days=7))}
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in self.PERIODS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.PERIODS:
+            return queryset.filter(pushed_at__gte=timezone.now() - self.PERIODS[self.value()][1])
+        return queryset
+
+
+def retry_failed_pushes(logs):
+    """Queue a new push of each (customer, product) among these failed logs, once each.
+
+    Returns how many were queued and the reasons of those refused.
+    """
+    queued, refused, seen = 0, [], set()
+    for log in logs.filter(status=PushLog.Status.FAILED).select_related("customer", "product"):
+        if (log.customer_id, log.product_id) in seen:
+            continue
+        seen.add((log.customer_id, log.product_id))
+        try:
+            request_push(log.customer, log.product)
+        except PushRefused as exc:
+            refused.append(str(exc).rstrip("."))
+            continue
+        except QueueUnavailable as exc:
+            return f"Queued {queued} before the queue failed: {exc}", messages.ERROR
+        queued += 1
+    message = f"Queued {queued} retr{pluralize(queued, 'y,ies')}"
+    if refused:
+        message += f"; {len(refused)} refused ({'; '.join(dict.fromkeys(refused))})"
+    return f"{message}.", messages.WARNING if refused or not queued else messages.SUCCESS
+
+
+class PushLogColumns:
+    """How a push log entry reads, in the push log and on a batch's page."""
+
+    @admin.display(description="Product", ordering="product__product_name")
+    def product_link(self, log):
+        return format_html('{}<div class="muted">{}</div>',
+                           admin_link(log.product, log.product.product_name),
+                           log.product.supplier_sku)
+
+    @admin.display(description="Result", ordering="status")
+    def status_badge(self, log):
+        return format_html('<span class="badge badge-{}">{}</span>', log.status,
+                           log.get_action_display())
+
+    @admin.display(description="Error or detail")
+    def outcome(self, log):
+        return wrapped_text(log.error or log.detail)
+
+
 @admin.register(PushLog)
-class PushLogAdmin(ReadOnlyAdmin):
+class PushLogAdmin(PushLogColumns, ReadOnlyAdmin):
     """The record of pushes, as written by the pushes."""
 
     list_display = [
-        "pushed_at", "customer", "product_sku", "status", "action", "step",
-        "storefront_product_id", "short_error",
+        "pushed_at", "customer", "product_link", "status_badge", "step", "batch_link",
+        "outcome",
     ]
-    list_filter = ["status", "action", "refused", "customer"]
-    list_select_related = ["customer", "product"]
+    list_filter = ["status", PushedWithinFilter, "step", "action", "refused", "customer"]
+    list_select_related = ["customer", "product", "batch"]
     date_hierarchy = "pushed_at"
-    search_fields = ["product__supplier_sku", "storefront_product_id"]
+    search_fields = ["product__supplier_sku", "product__product_name", "storefront_product_id"]
     actions = ["retry_failed"]
+    fields = [
+        "pushed_at", "customer", "product_link", "status", "action", "refused", "step",
+        "error", "detail", "batch_link", "storefront_product_id", "payload_hash",
+    ]
+    readonly_fields = fields
 
     def has_push_permission(self, request):
         return request.user.has_perm("pushes.add_pushlog")
 
-    @admin.display(description="Product", ordering="product__supplier_sku")
-    def product_sku(self, log):
-        return log.product.supplier_sku
-
-    @admin.display(description="Error")
-    def short_error(self, log):
-        return Truncator(log.error or "").chars(80)
+    @admin.display(description="Batch")
+    def batch_link(self, log):
+        if log.batch_id is None:
+            return "—"
+        return admin_link(log.batch, f"{log.batch.created_at:%Y-%m-%d %H:%M}")
 
     @admin.action(description="Retry selected failed pushes", permissions=["push"])
     def retry_failed(self, request, queryset):
-        failed = queryset.filter(status=PushLog.Status.FAILED).select_related(
-            "customer", "product"
-        )
-        queued, refused, seen = 0, [], set()
-        for log in failed:
-            if (log.customer_id, log.product_id) in seen:
-                continue
-            seen.add((log.customer_id, log.product_id))
-            try:
-                request_push(log.customer, log.product)
-            except PushRefused as exc:
-                refused.append(str(exc).rstrip("."))
-                continue
-            except QueueUnavailable as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                break
-            queued += 1
-        message = f"Queued {queued} retr{pluralize(queued, 'y,ies')}"
-        if refused:
-            reasons = "; ".join(dict.fromkeys(refused))
-            message += f"; {len(refused)} refused ({reasons})"
-        level = messages.WARNING if refused or not queued else messages.SUCCESS
-        self.message_user(request, f"{message}.", level)
+        self.message_user(request, *retry_failed_pushes(queryset))
+
+
+class BatchItemInline(PushLogColumns, ReadOnlyInline):
+    model = PushLog
+    verbose_name = "item"
+    verbose_name_plural = "Items and their outcome"
+    fields = ["product_link", "status_badge", "step", "outcome", "pushed_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product").order_by(
+            "status", "product__product_name")
 
 
 @admin.register(PushBatch)
@@ -502,6 +694,24 @@ class PushBatchAdmin(ReadOnlyAdmin):
         "created_at", "completed_at", "logs",
     ]
     readonly_fields = fields
+    inlines = [BatchItemInline]
+    change_form_template = "admin/pushes/pushbatch/change_form.html"
+
+    def get_urls(self):
+        return [
+            path("<path:object_id>/retry-failed/",
+                 self.admin_site.admin_view(self.retry_failed_view),
+                 name="pushes_pushbatch_retry_failed"),
+            *super().get_urls(),
+        ]
+
+    def retry_failed_view(self, request, object_id):
+        batch = self.get_object(request, unquote(object_id))
+        if batch is None or not request.user.has_perm("pushes.add_pushlog"):
+            raise PermissionDenied
+        if request.method == "POST":
+            self.message_user(request, *retry_failed_pushes(batch.logs.all()))
+        return redirect("admin:pushes_pushbatch_change", batch.pk)
 
     @admin.display(description="Progress")
     def progress(self, batch):

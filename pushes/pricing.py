@@ -409,3 +409,32 @@ def _unit(unit):
 
 def _plain(number):
     return format(Decimal(number).normalize(), "f")
+
+
+def sample_item(rule, product):
+    """The product's first variant or print size priced by `rule` (None when it has no cost).
+
+    For showing what a rule does to real tiers; whether the rule would win for the product
+    is not asked.
+    """
+    if product.product_type == ProductType.APPAREL:
+        variant = product.variants.prefetch_related("prices").order_by("sort_order", "pk").first()
+        return _variant_item(rule, variant) if variant else None
+    if product.product_type == ProductType.PRINT:
+        size = product.sizes.order_by("sort_order", "pk").first()
+        return _size_item(rule, size, _print_details(product)) if size else None
+    return None
+
+
+def sample_product(rule):
+    """An active product the rule's scope reaches (the first by name), or None."""
+    from catalog.models import Product
+
+    products = Product.objects.active().order_by("product_name", "pk")
+    if rule.scope == MarkupScope.PRODUCT:
+        products = products.filter(pk=rule.product_id)
+    elif rule.scope == MarkupScope.CATEGORY:
+        products = products.in_category(rule.category)
+    elif rule.scope == MarkupScope.SUPPLIER:
+        products = products.filter(supplier_id=rule.supplier_id)
+    return products.first()

@@ -383,3 +383,18 @@ def deactivate_products(product_ids):
         logs.append(log)
     PushLog.objects.bulk_create(logs)
     return logs
+
+
+def publication_state(customer, product, entry):
+    """Whether the product as it stands in the customer's storefront is current.
+
+    "not published" (never pushed successfully), "up to date" (the last payload pushed is
+    what would be sent now), "out of date", or why it cannot be priced.
+    """
+    if entry is None or not entry.storefront_product_id or not entry.pushed_hash:
+        return "not published"
+    try:
+        priced = price_product(customer, product)
+    except NoMarkupRule as exc:
+        return f"not priced: {exc}"
+    return "up to date" if priced.content_hash() == entry.pushed_hash else "out of date"

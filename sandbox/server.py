@@ -1,15 +1,32 @@
 """The sandbox server: every fake mounted under its own prefix in one WSGI app.
 
 `FAKES` names each fake's class by dotted path; `build_app` mounts each under
-`/<name>`, and `/` lists what is mounted.
+`/<name>`, and `/` lists what is mounted. `/demo/images/<name>.png` serves the demo
+catalog's pictures (a colour taken from the name).
 """
+
+import re
+import zlib
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 from werkzeug.utils import import_string
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from sandbox.base import json_response
+from sandbox.ovs import COLORS, picture
+
+DEMO_IMAGE = re.compile(r"/demo/images/(?P<name>[a-z0-9-]+)\.png")
+DEMO_IMAGE_SIZE = 320
+
+
+def demo_image_colour(name):
+    """The colour a demo picture's name ends with ("da100-navy-blue"), else one from the name."""
+    for colour, (_, rgb) in COLORS.items():
+        if name.endswith(colour.lower().replace(" ", "-")):
+            return rgb
+    checksum = zlib.crc32(name.encode())
+    return (checksum & 0xFF, checksum >> 8 & 0xFF, checksum >> 16 & 0xFF)
 
 FAKES = {
     "ovs": "sandbox.ovs.OVSFake",
@@ -34,6 +51,10 @@ def build_app(public_base, **options):
 
     @Request.application
     def index(request):
+        demo_image = DEMO_IMAGE.fullmatch(request.path)
+        if demo_image:
+            rgb = demo_image_colour(demo_image.group("name"))
+            return Response(picture(rgb, DEMO_IMAGE_SIZE), mimetype="image/png")
         if request.path != "/":
             return json_response({"detail": "Not Found"}, 404)
         return json_response({"fakes": {name: f"{public_base}/{name}" for name in fakes}})

@@ -24,6 +24,7 @@ from integrations.models import (
     Organization,
     OVSIntegration,
     PrintOpsIntegration,
+    SyncRun,
     SyncStatus,
 )
 from integrations.printops.client import check_credentials
@@ -183,6 +184,25 @@ class ImportTaskSerializer(serializers.ModelSerializer):
             "error_message", "started_at", "completed_at", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    """One sync as it ran: when, how long (seconds; so far while running), what it did."""
+
+    integration_id = serializers.UUIDField(read_only=True)
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SyncRun
+        fields = [
+            "id", "integration_id", "full", "status", "started_at", "finished_at",
+            "duration_seconds", "created", "updated", "skipped", "failed", "pages",
+            "error_message",
+        ]
+        read_only_fields = fields
+
+    def get_duration_seconds(self, run) -> float:
+        return round(run.duration.total_seconds(), 3)
 
 
 class MessageSerializer(serializers.Serializer):

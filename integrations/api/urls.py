@@ -31,6 +31,7 @@ urlpatterns = [
         for route in typed_paths(str(integration_type), kind)
     ],
     path("<str:integration_id>", views.IntegrationDetail.as_view(), name="integration-detail"),
+    path("<str:integration_id>/sync/runs", views.SyncRunList.as_view(), name="sync-run-list"),
     path("<str:integration_id>/sync/progress", views.IntegrationSyncProgress.as_view(),
          name="sync-progress"),
     path("<str:integration_id>/import-products", views.ImportProducts.as_view(),

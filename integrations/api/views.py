@@ -40,11 +40,12 @@ from integrations.api.serializers import (
     MessageSerializer,
     ProductImportSerializer,
     SyncProgressSerializer,
+    SyncRunSerializer,
     SyncStatusSerializer,
     SyncTriggerSerializer,
     typed_data,
 )
-from integrations.models import ImportTask, Integration, IntegrationType
+from integrations.models import ImportTask, Integration, IntegrationType, SyncRun
 from integrations.services import fail_stale_syncs, trigger_sync
 
 ORGANIZATION = OpenApiParameter(
@@ -116,6 +117,14 @@ class ImportTaskFilter(filters.FilterSet):
 
 class ImportTaskPagination(DataCountPagination):
     default_limit = 10
+
+
+class SyncRunFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=SyncRun.Status.choices)
+
+    class Meta:
+        model = SyncRun
+        fields = []
 
 
 # -- integrations ----------------------------------------------------------------------
@@ -245,6 +254,22 @@ class IntegrationSyncStatus(TypedIntegrationView, APIView):
     def get(self, request, integration_id):
         integration = notice_dead_run(self.get_integration(integration_id))
         return Response(SyncStatusSerializer(integration).data)
+
+
+@extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION])
+class SyncRunList(generics.ListAPIView):
+    """The source integration's sync runs, newest first (a storefront's id is 422)."""
+
+    serializer_class = SyncRunSerializer
+    pagination_class = ImportTaskPagination
+    filter_backends = [QueryFilterBackend]
+    filterset_class = SyncRunFilter
+    queryset = SyncRun.objects.all()
+
+    def get_queryset(self):
+        integration = accessible_integration(self.request, self.kwargs["integration_id"])
+        require_source(integration, "they do not sync")
+        return super().get_queryset().filter(integration=integration)
 
 
 def notice_dead_run(integration):

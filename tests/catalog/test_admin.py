@@ -1,7 +1,10 @@
+import io
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from PIL import Image
 
 from catalog.ingest import ingest_products
 from catalog.models import Product, Supplier, Variant
@@ -314,3 +317,48 @@ def test_the_push_log_can_be_read_but_not_added_changed_or_deleted(admin_client)
     delete_url = reverse("admin:pushes_pushlog_delete", args=[log.pk])
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert PushLog.objects.get().status == PushLog.Status.FAILED
+
+
+def test_staff_upload_art_that_is_stored_and_served_at_the_public_url(
+    admin_client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.HUB_PUBLIC_URL = "https://hub.example.com"
+    seed(2)
+    product = Product.objects.get(supplier_sku="POSTER-1")
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    data = form_data(admin_client.get(url))
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(picture, "PNG")
+    picture.name = "poster art.png"
+    picture.seek(0)
+    data.update({"images-TOTAL_FORMS": str(int(data["images-TOTAL_FORMS"]) + 1)})
+    new = int(data["images-TOTAL_FORMS"]) - 1
+    data[f"images-{new}-art_file"] = picture
+    data[f"images-{new}-sort_order"] = "5"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302
+    image = product.images.get(sort_order=5)
+    assert image.url.startswith("https://hub.example.com/media/art/")
+    assert image.url.endswith("/poster_art.png")
+    stored = tmp_path / image.url.removeprefix("https://hub.example.com/media/")
+    assert stored.read_bytes() == picture.getvalue()
+    served = admin_client.get(image.url.removeprefix("https://hub.example.com"))
+    assert b"".join(served.streaming_content) == picture.getvalue()
+
+
+def test_an_image_needs_a_url_or_an_upload(admin_client):
+    seed(2)
+    product = Product.objects.get(supplier_sku="POSTER-1")
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    data = form_data(admin_client.get(url))
+    new = int(data["images-TOTAL_FORMS"])
+    data["images-TOTAL_FORMS"] = str(new + 1)
+    data[f"images-{new}-color"] = "Red"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Give the image&#x27;s URL, or upload a file." in response.content.decode()

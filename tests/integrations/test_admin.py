@@ -4,7 +4,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from integrations.models import ImportTask, Integration, Organization, OVSIntegration, SyncStatus
+from integrations.models import (
+    ImportTask,
+    Integration,
+    Organization,
+    OVSIntegration,
+    SyncStatus,
+    WebhookEvent,
+)
 from integrations.services import create_integration
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +60,8 @@ def change_form(integration, **changes):
         "schedule_enabled": "on", "schedule_every_minutes": "360", "schedule_crontab": "",
         "import_tasks-TOTAL_FORMS": "0", "import_tasks-INITIAL_FORMS": "0",
         "import_tasks-MIN_NUM_FORMS": "0", "import_tasks-MAX_NUM_FORMS": "0",
+        "sync_runs-TOTAL_FORMS": "0", "sync_runs-INITIAL_FORMS": "0",
+        "sync_runs-MIN_NUM_FORMS": "0", "sync_runs-MAX_NUM_FORMS": "0",
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
@@ -305,7 +314,8 @@ def test_sync_now_on_a_running_integration_says_it_is_already_running(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = sync_action(admin_client, "full_sync_now", integration, other)
 
-    assert "Queued 1 sync; 1 already running (Northwind OVS)." in response.content.decode()
+    assert "Queued 1 full sync; 1 already running (Northwind OVS)." in (
+        response.content.decode())
     assert len(callbacks) == 1
     assert Integration.objects.get(pk=integration.pk).sync_run_id == run_id
     assert Integration.objects.get(pk=other.pk).sync_full is True
@@ -320,7 +330,8 @@ def test_the_integration_page_lists_its_latest_imports_newest_first(admin_client
 
     response = admin_client.get(change_url(integration))
 
-    formset = response.context["inline_admin_formsets"][0].formset
+    formset = next(inline.formset for inline in response.context["inline_admin_formsets"]
+                   if inline.formset.model is ImportTask)
     assert len(formset.forms) == 20
     assert formset.forms[0].instance == newest
     assert reverse("admin:integrations_importtask_change", args=[newest.pk]) in (
@@ -359,6 +370,26 @@ def test_an_import_can_be_read_but_not_added_changed_or_deleted(admin_client):
     delete_url = reverse("admin:integrations_importtask_delete", args=[task.pk])
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert ImportTask.objects.get().status == ImportTask.Status.PENDING
+
+
+def test_webhook_payloads_and_sync_stats_read_as_tables_with_the_raw_json_behind_a_toggle(
+    admin_client,
+):
+    integration = make_integration()
+    Integration.objects.filter(pk=integration.pk).update(
+        sync_status="completed", last_sync_stats={"created": 12, "failed": 1})
+    event = WebhookEvent.objects.create(
+        integration=integration, event_type="order_shipment",
+        payload={"order_id": 77, "tracking": [{"carrier": "UPS", "number": "1Z9"}]})
+
+    page = admin_client.get(change_url(integration)).content.decode()
+    assert "<th>created</th><td>12</td>" in page and "Raw JSON" in page
+
+    page = admin_client.get(
+        reverse("admin:integrations_webhookevent_change", args=[event.pk])).content.decode()
+    assert "<th>order id</th><td>77</td>" in page
+    assert "<th>carrier</th>" in page and "<td>UPS</td>" in page
+    assert "<summary>Raw JSON</summary>" in page
 
 
 @pytest.mark.django_db(transaction=True)

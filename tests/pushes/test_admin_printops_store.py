@@ -134,16 +134,18 @@ def test_a_store_that_cannot_be_created_shows_why(admin_client, customer, printo
     ]
 
 
-def test_other_storefronts_keep_the_options_box_and_have_no_store_fields(
+def test_other_storefronts_show_their_options_as_labelled_rows_and_have_no_store_fields(
     admin_client, admin_user
 ):
     customer = make_customer(admin_user)
+    Customer.objects.filter(pk=customer.pk).update(storefront_options={"catalog_tag": "b2b"})
 
     response = admin_client.get(change_url(customer))
 
     fields = response.context["adminform"].form.fields
-    assert "storefront_options" in fields
+    assert "storefront_options" not in fields  # no JSON box
     assert not {"printops_store", "new_store_name", "scale_option"} & fields.keys()
+    assert "<th>catalog tag</th><td>b2b</td>" in response.content.decode()
 
 
 def test_switching_a_customer_to_printops_asks_for_its_store_then_saves_it(

@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -7,9 +8,38 @@ from catalog.demo import load_demo_catalog
 from integrations.demo import load_demo_integrations
 from pushes.demo import load_demo_customers
 
+# The demo admin's password, made once and kept (next to the hub's other local secrets).
+PASSWORD_FILE = "demo-admin-password"
+
+
+def demo_admin(username):
+    """The demo superuser and its password: the stored one, or a new one made and stored.
+
+    A restart keeps the password (and so the user's API tokens); only a user whose
+    password no longer matches the stored one, or a missing file, gets a new one.
+    """
+    path = settings.VAR_DIR / PASSWORD_FILE
+    password = path.read_text().strip() if path.is_file() else ""
+    user, created = get_user_model().objects.get_or_create(username=username)
+    changed = created or not (user.is_staff and user.is_superuser)
+    user.is_staff = user.is_superuser = True
+    if not password or not user.check_password(password):
+        password = password or secrets.token_urlsafe(12)
+        user.set_password(password)
+        changed = True
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+    if changed:
+        user.save()
+    return user, password
+
 
 class Command(BaseCommand):
-    help = "Load the demo data and (re)set the demo admin's password, printing it."
+    help = (
+        "Load the demo data and print the demo admin's credentials (the password is made "
+        f"once and kept in var/{PASSWORD_FILE})."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--admin", default="admin", help="demo admin username")
@@ -17,13 +47,9 @@ class Command(BaseCommand):
                             help="where the sandbox fakes run (demo integrations point there)")
 
     def handle(self, admin, sandbox_url, **options):
-        password = secrets.token_urlsafe(12)
-        user, _ = get_user_model().objects.get_or_create(username=admin)
-        user.is_staff = user.is_superuser = True
-        user.set_password(password)
-        user.save()
+        user, password = demo_admin(admin)
 
-        supplier, result = load_demo_catalog()
+        supplier, result = load_demo_catalog(sandbox_url)
         self.stdout.write(
             f"Demo catalog '{supplier.name}': {result.created} created, {result.updated} updated,"
             f" {result.unchanged} unchanged."
@@ -44,4 +70,7 @@ class Command(BaseCommand):
 
         enqueue(load_demo_orders, sandbox_url)
         self.stdout.write("Demo orders: queued (pushed, placed in the sandbox, then pulled).")
-        self.stdout.write(f"Demo admin: username {admin!r}, password {password!r}")
+        self.stdout.write(
+            f"Demo admin: username {admin!r}, password {password!r} "
+            f"(kept in {settings.VAR_DIR / PASSWORD_FILE})"
+        )
