@@ -172,6 +172,7 @@ class BenchRun:
     say: Callable[[str], None]
     sync_products: int = 20000
     pushes: int = 200
+    orders: int = 10_000
     keep: bool = False
     supplier: Supplier = None
     seeded: bool = False
@@ -597,6 +598,7 @@ SECTIONS = {
     "sync": section_of("integrations.bench.sync_section"),
     "push": section_of("pushes.bench.push_section"),
     "images": section_of("pushes.bench.images_section"),
+    "orders": section_of("orders.bench.orders_section"),
 }
 
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "catalog",
     "integrations",
     "pushes",
+    "orders",
     "sandbox",
 ]
 
@@ -273,10 +274,17 @@ CELERY_TIMEZONE = "UTC"
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-syncs": {"task": "integrations.tasks.sweep_stale_syncs", "schedule": 60.0},
+    "sweep-stale-order-pulls": {"task": "orders.tasks.sweep_stale_pulls", "schedule": 60.0},
 }
 # A running sync or import whose progress has not moved for this long is taken as dead.
 SYNC_STALE_AFTER = env_int("SYNC_STALE_AFTER", 600, minimum=30)
 DEFAULT_SYNC_INTERVAL_MINUTES = env_int("DEFAULT_SYNC_INTERVAL_MINUTES", 360, minimum=1)
+# Order pulls: every customer's schedule starts at this interval (staff change it);
+# a first pull reads this many days back; every pull reads again this many days before
+# where the last successful one started (OnPrintShop orders are found by date windows).
+ORDER_PULL_INTERVAL_MINUTES = env_int("ORDER_PULL_INTERVAL_MINUTES", 5, minimum=1)
+ORDER_FIRST_PULL_DAYS = env_int("ORDER_FIRST_PULL_DAYS", 30, minimum=1)
+ORDER_PULL_OVERLAP_DAYS = env_int("ORDER_PULL_OVERLAP_DAYS", 3, minimum=1)
 # How long POST /api/push/{customer}/{product} waits for the push before answering 202.
 PUSH_WAIT_SECONDS = env_int("PUSH_WAIT_SECONDS", 10, minimum=0)
 # Where the hub is reached from outside: the base of the webhook URLs it registers.

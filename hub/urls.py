@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/external-integrations/", include("integrations.api.urls")),
+    path("api/", include("orders.api.urls")),
     path("api/", include("pushes.api.urls")),
     path("api/", include("catalog.api.urls")),
     path("webhooks/", include("integrations.webhook_urls")),

@@ -17,10 +17,15 @@ NAME_LENGTH = PeriodicTask._meta.get_field("name").max_length
 
 
 def schedule_name(integration):
-    """"Sync <name> (<id>)", the name shortened so the whole fits the periodic task's name
-    column (an integration's name may be longer); the id keeps it unique."""
-    suffix = f" ({integration.id})"
-    return f"Sync {integration.name}"[: NAME_LENGTH - len(suffix)] + suffix
+    """"Sync <name> (<id>)": see fitted_name."""
+    return fitted_name(f"Sync {integration.name}", integration.id)
+
+
+def fitted_name(text, object_id):
+    """"<text> (<id>)", the text shortened so the whole fits the periodic task's name
+    column (a name may be longer); the id keeps it unique."""
+    suffix = f" ({object_id})"
+    return text[: NAME_LENGTH - len(suffix)] + suffix
 
 
 def ensure_schedule(integration, *, every_minutes=None, crontab=None, enabled=None):
@@ -29,9 +34,24 @@ def ensure_schedule(integration, *, every_minutes=None, crontab=None, enabled=No
     `crontab` is "minute hour day_of_month month_of_year day_of_week"; when given it
     replaces the interval.
     """
-    task = integration.schedule or PeriodicTask(task=SYNC_TASK)
-    task.name = schedule_name(integration)
-    task.kwargs = json.dumps({"integration_id": str(integration.id)})
+    task = save_periodic_task(
+        integration.schedule, SYNC_TASK, schedule_name(integration),
+        {"integration_id": str(integration.id)},
+        default_minutes=settings.DEFAULT_SYNC_INTERVAL_MINUTES,
+        every_minutes=every_minutes, crontab=crontab, enabled=enabled,
+    )
+    if integration.schedule_id != task.id:
+        integration.schedule = task
+        type(integration).objects.filter(pk=integration.pk).update(schedule=task)
+    return task
+
+
+def save_periodic_task(task, task_name, name, kwargs, *, default_minutes, every_minutes=None,
+                       crontab=None, enabled=None):
+    """Create (task None) or change a periodic task beat runs from the database."""
+    task = task or PeriodicTask(task=task_name)
+    task.name = name
+    task.kwargs = json.dumps(kwargs)
     if crontab:
         minute, hour, day_of_month, month_of_year, day_of_week = crontab.split()
         task.crontab, _ = CrontabSchedule.objects.get_or_create(
@@ -41,16 +61,12 @@ def ensure_schedule(integration, *, every_minutes=None, crontab=None, enabled=No
         task.interval = None
     elif every_minutes or not (task.interval_id or task.crontab_id):
         task.interval, _ = IntervalSchedule.objects.get_or_create(
-            every=every_minutes or settings.DEFAULT_SYNC_INTERVAL_MINUTES,
-            period=IntervalSchedule.MINUTES,
+            every=every_minutes or default_minutes, period=IntervalSchedule.MINUTES,
         )
         task.crontab = None
     if enabled is not None:
         task.enabled = enabled
     task.save()
-    if integration.schedule_id != task.id:
-        integration.schedule = task
-        type(integration).objects.filter(pk=integration.pk).update(schedule=task)
     return task
 
 

@@ -29,6 +29,7 @@ from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
 from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
 from integrations.printops.storefront import DEFAULT_SCALE_OPTION
+from orders.models import OrderPull
 from pushes.api.serializers import PrintOpsOptionsSerializer
 from pushes.models import (
     CategoryMapping,
@@ -306,7 +307,7 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["storefront"]
     search_fields = ["name"]
     readonly_fields = ["storefront_options_table", "rule_previews", "pushed_products",
-                       "push_history", "created_at", "updated_at"]
+                       "push_history", "order_pull_state", "created_at", "updated_at"]
     inlines = [MarkupRuleInline]
     form = CustomerForm
     change_form_template = "admin/pushes/customer/change_form.html"
@@ -329,6 +330,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 ("What the rules make of real tiers", {"fields": ["rule_previews"]}),
                 ("Products pushed to this customer", {"fields": ["pushed_products"]}),
                 ("Push history", {"fields": ["push_history"]}),
+                ("Order pull", {"fields": ["order_pull_state"]}),
                 ("Record", {"fields": ["created_at", "updated_at"]}),
             ]
         return fieldsets
@@ -442,6 +444,19 @@ class CustomerAdmin(admin.ModelAdmin):
         if customer.storefront is None:
             return "—"
         return customer.storefront.get_integration_type_display()
+
+    @admin.display(description="Order pull")
+    def order_pull_state(self, customer):
+        """The pull of the customer's storefront orders: state, progress, last error."""
+        pull = OrderPull.objects.filter(customer=customer).first() if customer.pk else None
+        if pull is None:
+            return "Not pulled yet"
+        state = f"{pull.get_status_display()}, {pull.progress}%"
+        if pull.finished_at:
+            state += f", last finished {pull.finished_at:%Y-%m-%d %H:%M} UTC"
+        if pull.last_error:
+            state += f". Last error: {pull.last_error}"
+        return format_html("{} ({})", state, admin_link(pull, "schedule and pull now"))
 
     @admin.display(description="Rules", ordering="rule_count")
     def rule_count(self, customer):

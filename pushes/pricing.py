@@ -298,6 +298,17 @@ class _Cost:
     cost: Decimal
 
 
+def variant_title(variant):
+    """A variant's size title in a storefront: "Natural / S"."""
+    parts = [part for part in (variant.color, variant.size) if part]
+    return " / ".join(parts) or variant.sku or variant.variant_key
+
+
+def size_title(size):
+    """A print size's size title in a storefront: its label, else "24×36 in"."""
+    return size.label or f"{_plain(size.width)}×{_plain(size.height)} {size.unit}"
+
+
 def _variant_item(rule, variant):
     tiers = _cost_tiers(variant)
     cost = _positive(variant.base_price)
@@ -308,10 +319,9 @@ def _variant_item(rule, variant):
         return None
     if not tiers:
         tiers = [_Cost(1, None, cost)]
-    parts = [part for part in (variant.color, variant.size) if part]
     return PricedItem(
         key=variant.variant_key,
-        title=" / ".join(parts) or variant.sku or variant.variant_key,
+        title=variant_title(variant),
         sku=variant.sku,
         cost=cost,
         price=price_amount(rule, cost),
@@ -350,7 +360,7 @@ def _size_item(rule, size, details):
     price = price_amount(rule, cost)
     return PricedItem(
         key=size.size_key,
-        title=size.label or f"{_plain(size.width)}×{_plain(size.height)} {size.unit}",
+        title=size_title(size),
         sku=size.sku,
         cost=cost,
         price=price,

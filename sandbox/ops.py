@@ -5,7 +5,22 @@ described in spec/ops-graphql.md.
   instead while `token_at_api` is set, as some tenants serve it; the other path is 404).
 - `POST /api/`: GraphQL with `Authorization: Bearer <token>`, rate limited per storefront.
 - `POST /_sandbox/expire-tokens`: invalidates every issued token.
-- `GET /_sandbox/state`: the stored catalog (counts and rows).
+- `GET /_sandbox/state`: the stored catalog and orders (counts and rows).
+- `POST /_sandbox/place-order`: buyers place orders for products pushed to this
+  storefront: `{"count": 1, "lines_per_order": 2, "lines": [{"products_id", "size_id",
+  "quantity"}], "order": {field overrides, e.g. "tax_amount": "{...}"}, "placed_at":
+  "YYYY-MM-DD HH:MM:SS"}` (all optional; without `lines` each order takes sizes of the
+  pushed products in turn) → `{"orders_id": [...]}`.
+- `POST /_sandbox/change-order`: `{"orders_id", "order_status"?, "quantities":
+  {orders_products_id: n}?, "add_lines": n?}` changes an order as a buyer or the shop
+  would, moving its last-modified dates.
+- `POST /_sandbox/order-statuses`: `{"statuses": [{"title", "type": "Order"|"Product"}]}`
+  replaces this storefront's status list.
+
+Orders: `orders` filters by the order's placing date (`from_date`/`to_date`, whole
+days, both inclusive), pages by `limit` (≤ 250) and `offset`, sorts by `orders_id`, and
+answers "nothing found" as the GraphQL error `DATA_NOT_FOUND`, as OPS does. An order
+placed with a junk `orders_date_finished` is still found by the day it was placed.
 
 Options: `client_id`, `client_secret`, `token_ttl` (seconds), `rate_limit` and
 `rate_window` (requests per rolling window in seconds), `clock` (a callable returning
@@ -43,9 +58,119 @@ from sandbox.base import Fake, json_response
 MAX_LIMIT = 250
 
 SDL = """
+scalar JSON
+
 type Query {
   productsDetails(products_id: Int, limit: Int = 50, offset: Int = 0): ProductsDetails
   productCategories(limit: Int = 50, offset: Int = 0): [Category!]
+  orders(orders_id: Int, orders_products_id: Int, order_status: String,
+         order_product_status: Int, store_id: String, customer_id: Int,
+         customer_email: String, from_date: String, to_date: String, limit: Int = 50,
+         offset: Int = 0): OrderList
+  orderStatus(limit: Int = 50, offset: Int = 0): OrderStatusList
+}
+
+type OrderList {
+  orders: [Order]!
+  totalOrders: Int
+  currentCount: Int
+}
+
+type Order {
+  orders_id: Int
+  order_number: String
+  order_status: String
+  orders_status_id: Int
+  orders_date_finished: String
+  order_last_modified_date: String
+  total_amount: JSON
+  order_amount: JSON
+  shipping_amount: JSON
+  tax_amount: JSON
+  currency_code: String
+  shipping_mode: String
+  courier_company_name: String
+  airway_bill_number: String
+  order_note: String
+  customer: OrderCustomer
+  delivery_detail: DeliveryDetail
+  billing_detail: BillingDetail
+  shipment_detail: ShipmentDetail
+  product: [OrderProduct]!
+}
+
+type OrderCustomer {
+  customers_name: String
+  customers_first_name: String
+  customers_last_name: String
+  customers_email_address: String
+  customers_telephone: String
+  customers_company: String
+}
+
+type DeliveryDetail {
+  delivery_name: String
+  delivery_company: String
+  delivery_street_address: String
+  delivery_suburb: String
+  delivery_city: String
+  delivery_postcode: String
+  delivery_state: String
+  delivery_state_code: String
+  delivery_country: String
+  delivery_country_code: String
+  delivery_telephone: String
+}
+
+type BillingDetail {
+  billing_name: String
+  billing_company: String
+  billing_street_address: String
+  billing_suburb: String
+  billing_city: String
+  billing_postcode: String
+  billing_state: String
+  billing_state_code: String
+  billing_country: String
+  billing_country_code: String
+  billing_telephone: String
+}
+
+type ShipmentDetail {
+  shipment_company: String
+  shipment_package: String
+  shipment_tracking_number: String
+  shipment_total_weight: String
+}
+
+type OrderProduct {
+  orders_products_id: Int
+  product_id: Int
+  products_name: String
+  products_sku: String
+  products_quantity: Int
+  products_price: JSON
+  products_unit_price: JSON
+  productsize: String
+  product_size_details: JSON
+  features_details: JSON
+  template_info: JSON
+  print_ready_files: JSON
+  proof_files: JSON
+  product_status: String
+  product_status_id: Int
+  orders_products_last_modified_date: String
+}
+
+type OrderStatusList {
+  orderStatus: [OrderStatusRow!]!
+  totalOrderStatus: Int
+}
+
+type OrderStatusRow {
+  process_status_id: Int
+  process_status_title: String
+  status_type: String
 }
 
 type Mutation {
@@ -174,7 +299,20 @@ input ImageInput {
 
 SCHEMA = build_schema(SDL)
 
-FIRST_IDS = {"categories": 100, "products": 4800, "sizes": 900, "prices": 30000, "images": 7000}
+CATALOG_TABLES = ("categories", "products", "sizes", "prices", "images")
+FIRST_IDS = {"categories": 100, "products": 4800, "sizes": 900, "prices": 30000, "images": 7000,
+             "orders": 1001, "order_products": 5001}
+DEFAULT_ORDER_STATUSES = [
+    ("Pending", "Order"), ("In Production", "Order"), ("Shipped", "Order"),
+    ("Cancelled", "Order"), ("Pending", "Product"), ("Printing", "Product"),
+    ("Ready", "Product"), ("Shipped", "Product"), ("Cancelled", "Product"),
+]
+OPS_DATE = "%Y-%m-%d %H:%M:%S"
+BUYERS = [
+    ("Ann", "Lee", "ann@example.com", "1 Main St", "Nashville", "TN", "37207"),
+    ("Bo", "Chen", "bo@example.com", "22 Oak Ave", "Portland", "OR", "97201"),
+    ("Cy", "Diaz", "cy@example.com", "5 Elm Rd", "Austin", "TX", "73301"),
+]
 
 CATEGORY_DEFAULTS = {"category_name": None, "parent_id": 0, "external_ref": None, "status": 1}
 PRODUCT_DEFAULTS = {
@@ -199,6 +337,17 @@ def failed(message, row_id=None):
     return {"id": row_id, "result": False, "message": message}
 
 
+def parse_day(value, name):
+    """A YYYY-MM-DD argument as the same string (comparable), None when absent."""
+    if value is None:
+        return None
+    try:
+        time.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise GraphQLError(f"{name} must be a date as YYYY-MM-DD") from None
+    return value
+
+
 def check_paging(limit, offset):
     if limit is None or not 0 <= limit <= MAX_LIMIT:
         raise GraphQLError(f"limit must be between 0 and {MAX_LIMIT}")
@@ -213,6 +362,10 @@ class OPSFake(Fake):
         Rule("/api/", endpoint="api", methods=["POST"]),
         Rule("/_sandbox/expire-tokens", endpoint="control_expire_tokens", methods=["POST"]),
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
+        Rule("/_sandbox/place-order", endpoint="control_place_order", methods=["POST"]),
+        Rule("/_sandbox/change-order", endpoint="control_change_order", methods=["POST"]),
+        Rule("/_sandbox/order-statuses", endpoint="control_order_statuses",
+             methods=["POST"]),
     ]
     extra_faults = {"result_false_next": 0, "graphql_error_next": 0, "fail_mutation": None,
                     "token_at_api": False, "unauthenticated_as_200": False}
@@ -227,8 +380,15 @@ class OPSFake(Fake):
         super().__init__(**options)
 
     def seed(self):
-        self.state = {name: {} for name in FIRST_IDS}
+        # The catalog; orders are kept apart (self.placed_orders), as buyers place them.
+        self.state = {name: {} for name in CATALOG_TABLES}
+        self.placed_orders = {}
         self.next_ids = dict(FIRST_IDS)
+        self.order_statuses = [
+            {"process_status_id": n, "process_status_title": title, "status_type": kind}
+            for n, (title, kind) in enumerate(
+                self.options.get("order_statuses") or DEFAULT_ORDER_STATUSES, start=1)
+        ]
         self.tokens = {}
         self.api_calls = deque()
 
@@ -355,6 +515,8 @@ class OPSFake(Fake):
             "setProductSize": self.set_product_size,
             "setProductPrice": self.set_product_price,
             "setProductsImageGallery": self.set_products_image_gallery,
+            "orders": self.orders,
+            "orderStatus": self.order_status,
         }
 
     # -- reads -------------------------------------------------------------------------
@@ -391,6 +553,29 @@ class OPSFake(Fake):
         check_paging(limit, offset)
         categories = sorted(self.state["categories"].values(), key=lambda row: row["category_id"])
         return categories[offset:offset + limit]
+
+    def orders(self, info, limit, offset, from_date=None, to_date=None, orders_id=None,
+               **filters):
+        check_paging(limit, offset)
+        first, last = parse_day(from_date, "from_date"), parse_day(to_date, "to_date")
+        rows = sorted(self.placed_orders.values(), key=lambda row: row["orders_id"])
+        rows = [
+            row for row in rows
+            if (orders_id is None or row["orders_id"] == orders_id)
+            and (first is None or row["_placed_day"] >= first)
+            and (last is None or row["_placed_day"] <= last)
+            and all(row.get(name) == value for name, value in filters.items()
+                    if name in ("order_status",))
+        ]
+        if not rows:
+            raise GraphQLError("No data found", extensions={"code": "DATA_NOT_FOUND"})
+        page = rows[offset:offset + limit]
+        return {"orders": page, "totalOrders": len(rows), "currentCount": len(page)}
+
+    def order_status(self, info, limit, offset):
+        check_paging(limit, offset)
+        return {"orderStatus": self.order_statuses[offset:offset + limit],
+                "totalOrderStatus": len(self.order_statuses)}
 
     # -- mutations ---------------------------------------------------------------------
 
@@ -519,6 +704,146 @@ class OPSFake(Fake):
 
         return self.batch(input["image_arr"], add_image)
 
+    # -- orders placed by buyers (control paths) ---------------------------------------
+
+    def sellable_sizes(self):
+        """(product, size) of every size of every product pushed here, in id order."""
+        return [
+            (self.state["products"][size["products_id"]], size)
+            for size in sorted(self.state["sizes"].values(), key=lambda row: row["size_id"])
+            if size["products_id"] in self.state["products"]
+        ]
+
+    def unit_price(self, size):
+        prices = [row for row in self.state["prices"].values()
+                  if row["size_id"] == size["size_id"] and row.get("price") is not None]
+        return min(prices, key=lambda row: row["qty"] or 0)["price"] if prices else 10.0
+
+    def new_order_line(self, product, size, quantity, moment):
+        unit_price = round(float(self.unit_price(size)), 2)
+        return {
+            "orders_products_id": self.new_id("order_products"),
+            "product_id": product["products_id"], "products_name": product["products_title"],
+            "products_sku": product["main_sku"], "products_quantity": quantity,
+            "products_price": f"{unit_price * quantity:.2f}",
+            "products_unit_price": f"{unit_price:.2f}", "productsize": size["size_title"],
+            "product_size_details": {"size_id": size["size_id"]}, "features_details": "[]",
+            "template_info": None,
+            "print_ready_files": f'["https://files.example.com/{product["products_id"]}.pdf"]',
+            "proof_files": "[]", "product_status": "Pending", "product_status_id": 5,
+            "orders_products_last_modified_date": moment,
+        }
+
+    def place_order(self, lines, overrides, moment):
+        orders_id = self.new_id("orders")
+        first, last, email, street, city, state, postcode = BUYERS[orders_id % len(BUYERS)]
+        subtotal = sum(float(line["products_price"]) for line in lines)
+        order = {
+            "orders_id": orders_id, "order_number": f"OPS-{orders_id}",
+            "order_status": "Pending", "orders_status_id": 1,
+            "orders_date_finished": moment, "order_last_modified_date": moment,
+            "order_amount": f"{subtotal:.2f}", "shipping_amount": "9.99",
+            "tax_amount": '{"total": 0}', "total_amount": f"{subtotal + 9.99:.2f}",
+            "currency_code": "USD", "shipping_mode": "Ground", "courier_company_name": None,
+            "airway_bill_number": None, "order_note": None,
+            "customer": {"customers_name": f"{first} {last}", "customers_first_name": first,
+                         "customers_last_name": last, "customers_email_address": email,
+                         "customers_telephone": None, "customers_company": None},
+            "delivery_detail": {
+                "delivery_name": f"{first} {last}", "delivery_company": None,
+                "delivery_street_address": street, "delivery_suburb": None,
+                "delivery_city": city, "delivery_postcode": postcode, "delivery_state": state,
+                "delivery_state_code": state, "delivery_country": "United States",
+                "delivery_country_code": "US", "delivery_telephone": None,
+            },
+            "billing_detail": None, "shipment_detail": None,
+            "product": lines,
+            "_placed_day": moment[:10],
+            **overrides,
+        }
+        self.placed_orders[orders_id] = order
+        return orders_id
+
+    def control_place_order(self, request):
+        body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return json_response({"detail": "send a JSON object"}, 422)
+        count = body.get("count", 1)
+        per_order = body.get("lines_per_order", 2)
+        overrides = body.get("order") or {}
+        if not (isinstance(count, int) and 1 <= count <= 100_000 and isinstance(per_order, int)
+                and 1 <= per_order <= 100 and isinstance(overrides, dict)):
+            return json_response({"detail": "count 1-100000, lines_per_order 1-100, "
+                                            "order an object"}, 422)
+        moment = body.get("placed_at") or time.strftime(OPS_DATE, time.gmtime())
+        with self.lock:
+            sellable = self.sellable_sizes()
+            wanted = body.get("lines")
+            if wanted is not None:
+                sizes = {size["size_id"]: (product, size) for product, size in sellable}
+                try:
+                    picked = [(*sizes[line["size_id"]], int(line.get("quantity", 1)))
+                              for line in wanted]
+                except (KeyError, TypeError, ValueError):
+                    return json_response({"detail": "lines: [{size_id of a pushed size, "
+                                                    "quantity}]"}, 422)
+            elif not sellable:
+                return json_response({"detail": "no product has been pushed here yet"}, 422)
+            ids, turn = [], 0
+            for _ in range(count):
+                if wanted is None:
+                    picked = []
+                    for _ in range(per_order):
+                        product, size = sellable[turn % len(sellable)]
+                        picked.append((product, size, 1 + turn % 3))
+                        turn += 1
+                lines = [self.new_order_line(product, size, quantity, moment)
+                         for product, size, quantity in picked]
+                ids.append(self.place_order(lines, overrides, moment))
+        return json_response({"orders_id": ids})
+
+    def control_change_order(self, request):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return json_response({"detail": "send a JSON object"}, 422)
+        moment = time.strftime(OPS_DATE, time.gmtime(time.time() + 1))
+        with self.lock:
+            order = self.placed_orders.get(body.get("orders_id"))
+            if order is None:
+                return json_response({"detail": "no such order"}, 404)
+            if body.get("order_status"):
+                order["order_status"] = body["order_status"]
+            lines = {line["orders_products_id"]: line for line in order["product"]}
+            for line_id, quantity in (body.get("quantities") or {}).items():
+                line = lines.get(int(line_id))
+                if line is None:
+                    return json_response({"detail": f"no line {line_id}"}, 404)
+                line["products_quantity"] = quantity
+                line["orders_products_last_modified_date"] = moment
+            sellable = self.sellable_sizes()
+            for n in range(body.get("add_lines") or 0):
+                product, size = sellable[n % len(sellable)]
+                order["product"].append(self.new_order_line(product, size, 1, moment))
+            order["order_last_modified_date"] = moment
+        return json_response({"orders_id": order["orders_id"]})
+
+    def control_order_statuses(self, request):
+        body = request.get_json(silent=True)
+        statuses = body.get("statuses") if isinstance(body, dict) else None
+        if not isinstance(statuses, list) or not all(
+            isinstance(row, dict) and row.get("title") and row.get("type") in ("Order", "Product")
+            for row in statuses
+        ):
+            return json_response(
+                {"detail": 'send {"statuses": [{"title", "type": "Order"|"Product"}]}'}, 422)
+        with self.lock:
+            self.order_statuses = [
+                {"process_status_id": n, "process_status_title": row["title"],
+                 "status_type": row["type"]}
+                for n, row in enumerate(statuses, start=1)
+            ]
+        return json_response({"statuses": self.order_statuses})
+
     # -- control paths -----------------------------------------------------------------
 
     def control_state(self, request):
@@ -526,4 +851,8 @@ class OPSFake(Fake):
             return json_response({
                 "counts": {table: len(rows) for table, rows in self.state.items()},
                 **{table: list(rows.values()) for table, rows in self.state.items()},
+                "orders": [
+                    {key: value for key, value in order.items() if not key.startswith("_")}
+                    for order in self.placed_orders.values()
+                ],
             })

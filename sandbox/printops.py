@@ -43,6 +43,13 @@ Control paths, besides the common ones (no auth, never faulted):
 - `POST /_sandbox/send-webhook` `{"event", "store_id", "order_id"}` (and optionally
   `"state"`, set on the order first): delivers the event to every active webhook of that
   type; answers `{"deliveries": [{"webhook_id", "url", "status", "error"}]}`.
+- `POST /_sandbox/place-order` `{"store_id", "lines": [{"user_product_id", "quantity"}],
+  "count"}` (lines and count optional: by default one line of each of the store's user
+  products): a buyer's order in the store, `payment_pending`, one fulfillment holding
+  every line item; answers `{"order_ids": [...]}`.
+- `POST /_sandbox/ship-order` `{"store_id", "order_id", "carrier", "tracking_number"}`
+  (carrier and tracking optional): records a shipment of the order's fulfillment, moves
+  the order to `shipped` and delivers `order_shipment` as send-webhook does.
 - `GET /_sandbox/state`: everything the fake holds.
 """
 
@@ -494,6 +501,8 @@ class PrintOpsFake(Fake):
         Rule("/_sandbox/change-base-product", endpoint="control_change_base_product",
              methods=["POST"]),
         Rule("/_sandbox/send-webhook", endpoint="control_send_webhook", methods=["POST"]),
+        Rule("/_sandbox/place-order", endpoint="control_place_order", methods=["POST"]),
+        Rule("/_sandbox/ship-order", endpoint="control_ship_order", methods=["POST"]),
         Rule("/_sandbox/delivery-url", endpoint="control_delivery_url", methods=["POST"]),
         Rule("/_sandbox/state", endpoint="control_state", methods=["GET"]),
     ]
@@ -534,7 +543,8 @@ class PrintOpsFake(Fake):
             "delivery_url": options.get("webhook_url"),
             "deliveries": [],
             "next_ids": {"stores": 786323, "images": 212, "user_products": 48606,
-                         "webhooks": 1},
+                         "webhooks": 1, "orders": 320104, "line_items": 5,
+                         "fulfillments": 621504, "shipments": 5, "order_totals": 12},
         }
 
     def new_id(self, table):
@@ -1086,21 +1096,26 @@ class PrintOpsFake(Fake):
                 return json_response({"detail": "no such order in that store"}, 404)
             if body.get("state"):
                 order["state"] = body["state"]
+        return json_response({"deliveries": self.deliver(request, body["event"], order)})
+
+    def deliver(self, request, event, order):
+        """Deliver one event about the order to every active webhook of its type."""
+        with self.lock:
             order_json = self.order_json(request, order)
             webhooks = [dict(webhook) for _, webhook in sorted(self.state["webhooks"].items())
-                        if webhook["type"] == body["event"] and webhook["is_active"]]
+                        if webhook["type"] == event and webhook["is_active"]]
         deliveries = []
         # Delivered outside the lock: the receiver may well call this fake back.
         with self.lock:
             url = self.state["delivery_url"]
         for webhook in webhooks:
             payload = {
-                "type": body["event"], "webhook_id": webhook["id"],
+                "type": event, "webhook_id": webhook["id"],
                 "store_id": order["store_id"], "order_id": order["id"],
                 "state": order_json["state"], "created_at": timestamp(now()),
                 "order": order_json,
             }
-            if body["event"] == "order_shipment":
+            if event == "order_shipment":
                 payload["shipments"] = order_json["shipments"]["shipments"]
             delivery = {"webhook_id": webhook["id"], "url": url, "status": None, "error": None}
             if url is None:
@@ -1113,7 +1128,80 @@ class PrintOpsFake(Fake):
             deliveries.append(delivery)
         with self.lock:
             self.state["deliveries"].extend(deliveries)
-        return json_response({"deliveries": deliveries})
+        return deliveries
+
+    def control_place_order(self, request):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return json_response({"detail": 'send {"store_id", "lines"?, "count"?}'}, 422)
+        count = body.get("count", 1)
+        if not (isinstance(count, int) and 1 <= count <= 100_000):
+            return json_response({"detail": "count must be 1-100000"}, 422)
+        with self.lock:
+            store_id = positive_int(body.get("store_id"))
+            if self.store_or_none(store_id) is None:
+                return json_response({"detail": "no such store"}, 404)
+            products = {row["id"]: row for row in self.state["user_products"].values()
+                        if row["store_id"] == store_id}
+            wanted = body.get("lines")
+            if wanted is None:
+                wanted = [{"user_product_id": pk, "quantity": 1} for pk in sorted(products)]
+            try:
+                lines = [(products[line["user_product_id"]], int(line.get("quantity", 1)))
+                         for line in wanted]
+            except (KeyError, TypeError, ValueError):
+                return json_response(
+                    {"detail": "lines: [{user_product_id of this store, quantity}]"}, 422)
+            if not lines or any(quantity < 1 for _, quantity in lines):
+                return json_response({"detail": "an order needs lines of quantity >= 1"}, 422)
+            ids = [self.place_order(store_id, lines) for _ in range(count)]
+        return json_response({"order_ids": ids})
+
+    def place_order(self, store_id, lines):
+        order_id = self.new_id("orders")
+        items = []
+        for user_product, quantity in lines:
+            price = self.state["base_products"][user_product["base_product_id"]]["price"]
+            unit_price = int((Decimal(price) * 100).to_integral_value(ROUND_HALF_UP))
+            items.append({"id": self.new_id("line_items"), "quantity": quantity,
+                          "unit_price": unit_price, "total_price": quantity * unit_price,
+                          "scale_option": None, "user_product_id": user_product["id"]})
+        items_total = sum(item["total_price"] for item in items)
+        order = seed_order(order_id, store_id, "payment_pending", f"HUB{order_id}",
+                           (0, 0, 0, 0), self.new_id("fulfillments"), 1,
+                           order_total(self.new_id("order_totals"), items_total, 430,
+                                       round(items_total * 0.08)), OAK_VALLEY)
+        order["line_items"] = items
+        order["fulfillments"][0]["total_quantity"] = sum(item["quantity"] for item in items)
+        order["fulfillments"][0]["line_item_ids"] = [item["id"] for item in items]
+        self.state["orders"][order_id] = order
+        return order_id
+
+    def control_ship_order(self, request):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return json_response({"detail": 'send {"store_id", "order_id"}'}, 422)
+        with self.lock:
+            order = self.store_order(positive_int(body.get("store_id")),
+                                     positive_int(body.get("order_id")))
+            if order is None:
+                return json_response({"detail": "no such order in that store"}, 404)
+            if order["state"] in UNCANCELABLE_STATES:
+                return json_response({"detail": f"the order is {order['state']}"}, 422)
+            carrier = body.get("carrier") or "UPS"
+            shipment = {
+                "id": self.new_id("shipments"), "order_id": order["id"],
+                "fulfillment_id": order["fulfillments"][0]["id"],
+                "shipping_carrier": carrier, "shipping_carrier_identifier": carrier.lower(),
+                "shipping_method": f"{carrier} Ground",
+                "shipping_method_identifier": f"{carrier.lower()}_ground", "price": 1100,
+                "tracking_number": body.get("tracking_number") or f"1Z{order['id']:016d}",
+                "weight": "16.00", "voided_on": None, "created_at": timestamp(now()),
+            }
+            self.state["shipments"][shipment["id"]] = shipment
+            order["state"] = "shipped"
+        deliveries = self.deliver(request, "order_shipment", order)
+        return json_response({"shipment": shipment, "deliveries": deliveries})
 
     def control_delivery_url(self, request):
         body = request.get_json(silent=True)

@@ -79,6 +79,38 @@ query Product($products_id: Int) {
 }
 """
 
+# Orders (ops-graphql.md, "Orders"). Reads page at most ORDERS_PAGE_SIZE rows.
+ORDERS_PAGE_SIZE = 250
+ORDER_FIELDS = """
+orders_id order_number order_status orders_status_id orders_date_finished
+order_last_modified_date total_amount order_amount shipping_amount tax_amount
+currency_code shipping_mode courier_company_name airway_bill_number order_note
+customer { customers_name customers_first_name customers_last_name
+  customers_email_address customers_telephone customers_company }
+delivery_detail { delivery_name delivery_company delivery_street_address delivery_suburb
+  delivery_city delivery_postcode delivery_state delivery_state_code delivery_country
+  delivery_country_code delivery_telephone }
+billing_detail { billing_name billing_company billing_street_address billing_suburb
+  billing_city billing_postcode billing_state billing_state_code billing_country
+  billing_country_code billing_telephone }
+product { orders_products_id product_id products_name products_sku products_quantity
+  products_price products_unit_price productsize product_status product_status_id
+  print_ready_files proof_files orders_products_last_modified_date }
+"""
+ORDERS_QUERY = (
+    "query Orders($orders_id: Int, $from_date: String, $to_date: String, $limit: Int, "
+    "$offset: Int) { orders(orders_id: $orders_id, from_date: $from_date, to_date: $to_date, "
+    "limit: $limit, offset: $offset) { orders { " + ORDER_FIELDS + " } totalOrders "
+    "currentCount } }"
+)
+ORDER_STATUS_QUERY = (
+    "query Statuses($limit: Int, $offset: Int) { orderStatus(limit: $limit, offset: $offset) "
+    "{ orderStatus { process_status_id process_status_title status_type } "
+    "totalOrderStatus } }"
+)
+# "Nothing found" comes back as this GraphQL error code: an empty page, not a failure.
+NOT_FOUND_CODE = "DATA_NOT_FOUND"
+DATE_FORMAT = "%Y-%m-%d"
 # How some tenants say the token is no good, with HTTP 200 (see unauthenticated()).
 UNAUTHENTICATED = "UNAUTHENTICATED"
 TOKEN_REFUSED = re.compile(r"\b(invalid|expired)\b.*\btoken\b|\btoken\b.*\b(invalid|expired)\b",
@@ -93,9 +125,11 @@ PRICE_DEFINING_METHOD = "1"
 class OPSError(Exception):
     """OPS failed or refused; the message is safe to show to the user."""
 
-    def __init__(self, message, *, retryable=False, saved=None):
+    def __init__(self, message, *, retryable=False, saved=None, code=None):
         super().__init__(message)
         self.message = message
+        # The GraphQL error's extensions.code, when it gave one (DATA_NOT_FOUND, ...).
+        self.code = code
         # True for failures that may heal on a later attempt (5xx, 429, timeouts).
         self.retryable = retryable
         # For a batch mutation that failed part-way: {input index: id} of the items OPS saved.
@@ -236,6 +270,51 @@ class OPSClient:
     def _creates(name, item):
         return name in MUTATIONS and not item.get(MUTATIONS[name][1])
 
+    # -- orders ------------------------------------------------------------------------
+
+    def orders(self, *, from_date=None, to_date=None, orders_id=None, offset=0,
+               limit=ORDERS_PAGE_SIZE):
+        """One page of orders: (orders as OPS sends them, totalOrders or None).
+
+        Dates are datetime.date; "nothing found" is an empty page.
+        """
+        variables = {"limit": min(limit, ORDERS_PAGE_SIZE), "offset": offset}
+        if from_date is not None:
+            variables["from_date"] = from_date.strftime(DATE_FORMAT)
+        if to_date is not None:
+            variables["to_date"] = to_date.strftime(DATE_FORMAT)
+        if orders_id is not None:
+            variables["orders_id"] = orders_id
+        try:
+            data = self.graphql(ORDERS_QUERY, variables)
+        except OPSError as exc:
+            if exc.code == NOT_FOUND_CODE:
+                return [], 0
+            raise
+        answer = data.get("orders")
+        rows = answer.get("orders") if isinstance(answer, dict) else None
+        if not isinstance(rows, list):
+            raise OPSError("OPS answered orders with an unexpected body")
+        total = answer.get("totalOrders")
+        return rows, total if isinstance(total, int) and not isinstance(total, bool) else None
+
+    def order_statuses(self):
+        """The storefront's status list: [{process_status_id, process_status_title,
+        status_type}], every page."""
+        statuses, offset = [], 0
+        while True:
+            data = self.graphql(ORDER_STATUS_QUERY,
+                                {"limit": ORDERS_PAGE_SIZE, "offset": offset})
+            answer = data.get("orderStatus")
+            rows = answer.get("orderStatus") if isinstance(answer, dict) else None
+            if not isinstance(rows, list):
+                raise OPSError("OPS answered orderStatus with an unexpected body")
+            statuses += [row for row in rows if isinstance(row, dict)]
+            total = answer.get("totalOrderStatus")
+            offset += len(rows)
+            if len(rows) < ORDERS_PAGE_SIZE or not isinstance(total, int) or offset >= total:
+                return statuses
+
     # -- GraphQL -----------------------------------------------------------------------
 
     def graphql(self, query: str, variables: dict | None = None, *, idempotent=True) -> dict:
@@ -258,7 +337,7 @@ class OPSClient:
         payload = self._json(response, "the API")
         message = first_error(payload)
         if message is not None:
-            raise OPSError(f"OPS reported an error: {message}")
+            raise OPSError(f"OPS reported an error: {message}", code=first_error_code(payload))
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, dict):
             raise OPSError("OPS answered the API without data", retryable=True)
@@ -370,7 +449,8 @@ def unauthenticated(response) -> bool:
     has the code UNAUTHENTICATED or a message naming an invalid or expired token."""
     if response.status_code == 401:
         return True
-    if response.status_code != 200:
+    # Only an answer with errors is read twice; a page of orders is not.
+    if response.status_code != 200 or b'"errors"' not in response.content:
         return False
     payload = safe_json(response)
     errors = payload.get("errors") if isinstance(payload, dict) else None
@@ -405,6 +485,15 @@ def first_error(payload) -> str | None:
     first = errors[0] if isinstance(errors, list) else None
     message = first.get("message") if isinstance(first, dict) else None
     return message if isinstance(message, str) and message else "no message given"
+
+
+def first_error_code(payload) -> str | None:
+    """The extensions.code of a GraphQL answer's first error, if it has one."""
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    extensions = first.get("extensions") if isinstance(first, dict) else None
+    code = extensions.get("code") if isinstance(extensions, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def is_positive_number(value) -> bool:

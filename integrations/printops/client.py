@@ -40,6 +40,8 @@ STORES_PATH = "api/stores"
 STORE_PATH = "api/stores/{store_id}"
 IMAGES_PATH = "api/images"
 USER_PRODUCTS_PATH = "api/stores/{store_id}/user-products"
+ORDERS_PATH = "api/stores/{store_id}/orders"
+ORDER_PATH = "api/stores/{store_id}/orders/{order_id}"
 WEBHOOKS_PATH = "api/webhooks"
 WEBHOOK_PATH = "api/webhooks/{webhook_id}"
 
@@ -55,6 +57,9 @@ STORE_FIELD = "store"
 USER_PRODUCTS_FIELD = "user_products"
 USER_PRODUCT_FIELD = "userProduct"
 WEBHOOKS_FIELD = "webhooks"
+ORDERS_FIELD = "orders"
+ORDER_FIELD = "order"
+TOTAL_FIELD = "total"
 ID_FIELD = "id"
 # An image import names the image it made in `image_id`; null while PrintOps processes it.
 IMAGE_ID_FIELD = "image_id"
@@ -191,6 +196,26 @@ class PrintOpsClient:
             raise PrintOpsError(f"PrintOps answered POST {path} without the user product's id")
         return created
 
+    def order_pages(self, store_id, *, page_size=None):
+        """Every order of a store, a page at a time: (orders as PrintOps sends them,
+        the number of orders in all pages or None)."""
+        params = {LIMIT_PARAM: page_size} if page_size else {}
+        for body, items in self._pages(ORDERS_PATH.format(store_id=store_id), ORDERS_FIELD,
+                                       params):
+            meta = body.get(META_FIELD)
+            total = meta.get(TOTAL_FIELD) if isinstance(meta, dict) else None
+            yield items, total if is_whole(total) else None
+
+    def order(self, store_id, order_id) -> dict | None:
+        """One order of a store, with its shipments; None when PrintOps has no such order."""
+        path = ORDER_PATH.format(store_id=store_id, order_id=order_id)
+        try:
+            return self._field(self._call(path), ORDER_FIELD, path)
+        except PrintOpsError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     def webhooks(self) -> list:
         return list(self._items(WEBHOOKS_PATH, WEBHOOKS_FIELD, {}))
 
@@ -218,13 +243,18 @@ class PrintOpsClient:
 
     def _items(self, path, field, params):
         """The items in data[field] of every page of a list, first page to last."""
+        for _, items in self._pages(path, field, params):
+            yield from items
+
+    def _pages(self, path, field, params):
+        """(the answer, the items in data[field]) of every page of a list, in order."""
         params = {**params, PAGE_PARAM: 1}
         while True:
             body = self._call(path, params=params)
             items = body[DATA_FIELD].get(field) if isinstance(body[DATA_FIELD], dict) else None
             if not isinstance(items, list):
                 raise PrintOpsError(f"PrintOps answered GET {path} without a list of {field}")
-            yield from items
+            yield body, items
             next_page = next_page_of(body)
             if next_page is None:
                 return

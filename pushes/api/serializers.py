@@ -160,6 +160,18 @@ def release_storefront(integration):
         integration.typed().delete()
 
 
+class OrderPullStateSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    last_successful_pull_at = serializers.DateTimeField(allow_null=True)
+    processed = serializers.IntegerField()
+    total = serializers.IntegerField(allow_null=True)
+    progress = serializers.IntegerField()
+    last_stats = serializers.DictField()
+    last_error = serializers.CharField(allow_null=True)
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     """A customer and its storefront.
 
@@ -176,14 +188,22 @@ class CustomerSerializer(serializers.ModelSerializer):
                   "open; null removes the storefront",
     )
     storefront_options = serializers.DictField(required=False)
+    order_pull = serializers.SerializerMethodField(
+        help_text="The pull of the customer's storefront orders: state, progress, last error "
+                  "(null until the first pull)")
 
     class Meta:
         model = Customer
         fields = [
             "id", "name", "is_active", "storefront", "storefront_id", "storefront_options",
-            "created_at", "updated_at",
+            "order_pull", "created_at", "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    @extend_schema_field(OrderPullStateSerializer(allow_null=True))
+    def get_order_pull(self, customer):
+        pull = getattr(customer, "order_pull", None)
+        return OrderPullStateSerializer(pull).data if pull is not None else None
 
     def validate_storefront_id(self, value):
         if value is None:

@@ -60,7 +60,7 @@ REFUSED = OpenApiResponse(
 # the storefront then costs no query of its own.
 STOREFRONT_ROWS = [
     "storefront__opsintegration", "storefront__omsintegration",
-    "storefront__printopsintegration",
+    "storefront__printopsintegration", "order_pull",
 ]
 
 
@@ -94,7 +94,7 @@ class CustomerList(generics.ListCreateAPIView):
 @extend_schema(parameters=[CUSTOMER_ID])
 class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
     """One customer. DELETE removes it (and an OPS storefront no other customer has);
-    409 once it has push logs."""
+    409 once it has push logs or orders."""
 
     permission_classes = [IsStaff]
     serializer_class = CustomerSerializer
@@ -113,7 +113,7 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
 
     @extend_schema(responses={
         204: None, 403: OpenApiResponse(description="Its storefront is not the caller's"),
-        **conflict("Has push logs"),
+        **conflict("Has push logs or orders"),
     })
     def delete(self, request, *args, **kwargs):
         return super().delete(request, *args, **kwargs)
@@ -123,6 +123,8 @@ class CustomerDetail(generics.RetrieveUpdateDestroyAPIView):
             raise CustomerHasPushes(
                 f"Customer {customer.name} has push logs; deactivate it instead"
             )
+        if customer.orders.exists():
+            raise CustomerHasPushes(f"Customer {customer.name} has orders; deactivate it instead")
         storefront = customer.storefront
         require_storefront_access(self.request.user, storefront)
         with transaction.atomic():

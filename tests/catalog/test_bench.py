@@ -8,6 +8,7 @@ from django.db import connection
 from catalog.bench import SECTIONS
 from catalog.models import Category, Product, Supplier, Variant
 from integrations.models import Integration
+from orders.models import Order
 from pushes.models import Customer
 
 
@@ -16,7 +17,7 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     out = io.StringIO()
 
     call_command("bench", products=30, variants=4, repeat=2, sync_products=40, pushes=8,
-                 stdout=out, stderr=io.StringIO())
+                 orders=260, stdout=out, stderr=io.StringIO())
 
     report = json.loads(out.getvalue())
     assert report["products"] == 30 and report["variants_per_product"] == 4
@@ -49,10 +50,12 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     assert_sync(report["sections"]["sync"])
     assert_push(report["sections"]["push"])
     assert_images(report["sections"]["images"])
+    assert_orders(report["sections"]["orders"])
     assert not Supplier.objects.exists()
     assert not Product.objects.exists() and not Variant.objects.exists()
     assert not Category.objects.exists()
     assert not Integration.objects.exists() and not Customer.objects.exists()
+    assert not Order.objects.exists()
 
 
 def assert_sync(sync):
@@ -85,3 +88,11 @@ def assert_images(images):
     assert images["cold_bytes"] == images["cached_bytes"]
     assert images["cached_queries"] >= 1
     assert images["cached_speedup"] > 0
+
+
+def assert_orders(orders):
+    assert orders["orders"] == 260 and orders["lines_per_order"] == 3
+    assert orders["orders_per_second"] > 0
+    # A fixed number of queries per page of orders, not per order or line.
+    assert orders["queries_per_page"] <= 20
+    assert orders["unchanged_orders"] == 260 and orders["unchanged_pull_order_writes"] == 0

@@ -195,6 +195,20 @@ def test_the_openapi_schema_is_valid():
         assert path in schema["paths"]
 
 
+def test_the_schema_names_every_status_of_the_orders_api():
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+    def statuses(path, method):
+        return set(paths[path][method]["responses"])
+
+    assert statuses("/api/orders", "get") >= {"200", "403", "422"}
+    assert statuses("/api/orders", "post") >= {"200", "201", "403", "422"}
+    assert statuses("/api/orders/{order_id}", "get") >= {"200", "403", "404"}
+    assert statuses("/api/orders/{order_id}/route", "post") >= {"202", "403", "404"}
+    assert statuses("/api/customers/{customer_id}/orders/sync", "post") >= {
+        "202", "403", "404", "409", "422"}
+
+
 @pytest.mark.parametrize("name, value, message", [
     ("DEBUG", "maybe", "DEBUG must be true or false"),
     ("ACCESS_TOKEN_TTL", "soon", "ACCESS_TOKEN_TTL must be a whole number"),

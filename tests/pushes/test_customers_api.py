@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db
 
 SECRET = "s3cret-client-secret-xyz"
 CUSTOMER_FIELDS = {
-    "id", "name", "is_active", "storefront", "storefront_options", "created_at", "updated_at",
+    "id", "name", "is_active", "storefront", "storefront_options", "order_pull", "created_at",
+    "updated_at",
 }
 STOREFRONT_FIELDS = {
     "type", "id", "name", "base_url", "token_url", "client_id", "rate_limit_per_minute",

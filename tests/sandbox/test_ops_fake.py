@@ -627,3 +627,92 @@ def test_an_expired_token_may_be_answered_200_with_unauthenticated(fake, client,
     assert response.status_code == 200
     assert response.json["data"] is None
     assert response.json["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+
+
+# -- orders ----------------------------------------------------------------------------
+
+ORDERS = """
+query ($from: String, $to: String, $limit: Int, $offset: Int, $id: Int) {
+  orders(from_date: $from, to_date: $to, limit: $limit, offset: $offset, orders_id: $id) {
+    totalOrders currentCount
+    orders { orders_id order_status orders_date_finished tax_amount
+             product { orders_products_id product_id productsize products_quantity } }
+  }
+}"""
+STATUSES = """{ orderStatus { totalOrderStatus
+  orderStatus { process_status_id process_status_title status_type } } }"""
+
+
+@pytest.fixture
+def pushed(mutate):
+    products_id = create_product(mutate)
+    [size] = mutate(SET_SIZE, {"inputs": [{"products_id": products_id, "size_title": "A4"}]})
+    return products_id, size["id"]
+
+
+def place(client, **body):
+    response = client.post("/_sandbox/place-order", json=body)
+    assert response.status_code == 200, response.text
+    return response.json["orders_id"]
+
+
+def test_orders_of_pushed_products_are_paged_and_found_by_day(client, graphql, pushed):
+    products_id, size_id = pushed
+    ids = place(client, count=3, lines_per_order=2, placed_at="2026-11-20 10:00:00")
+    place(client, count=1, placed_at="2026-11-25 10:00:00")
+
+    page = graphql(ORDERS, {"from": "2026-11-20", "to": "2026-11-20", "limit": 2})["data"]
+    assert page["orders"]["totalOrders"] == 3 and page["orders"]["currentCount"] == 2
+    [first, _] = page["orders"]["orders"]
+    assert first["orders_id"] == ids[0] and first["order_status"] == "Pending"
+    assert [line["product_id"] for line in first["product"]] == [products_id, products_id]
+    assert first["product"][0]["productsize"] == "A4"
+    rest = graphql(ORDERS, {"from": "2026-11-20", "to": "2026-11-20", "limit": 2,
+                            "offset": 2})["data"]["orders"]["orders"]
+    assert [row["orders_id"] for row in rest] == [ids[2]]
+    assert graphql(ORDERS, {"from": "2026-11-21"})["data"]["orders"]["totalOrders"] == 1
+
+
+def test_nothing_found_is_a_data_not_found_error(graphql):
+    body = graphql(ORDERS, {"from": "2026-01-01"})
+    assert body["errors"][0]["extensions"]["code"] == "DATA_NOT_FOUND"
+
+
+@pytest.mark.parametrize("variables", [{"limit": 251}, {"offset": -1}, {"from": "01/02/2026"}])
+def test_orders_refuses_bad_arguments(graphql, pushed, client, variables):
+    place(client)
+    assert graphql(ORDERS, variables)["errors"]
+
+
+def test_an_order_can_carry_malformed_fields_and_be_changed(client, graphql, pushed):
+    [orders_id] = place(client, order={"orders_date_finished": "Invalid date",
+                                       "tax_amount": {"GST": 1}})
+    [order] = graphql(ORDERS, {"id": orders_id})["data"]["orders"]["orders"]
+    assert order["orders_date_finished"] == "Invalid date" and order["tax_amount"] == {"GST": 1}
+    line_id = order["product"][0]["orders_products_id"]
+
+    client.post("/_sandbox/change-order", json={
+        "orders_id": orders_id, "order_status": "Shipped", "quantities": {str(line_id): 9}})
+
+    [order] = graphql(ORDERS, {"id": orders_id})["data"]["orders"]["orders"]
+    assert order["order_status"] == "Shipped" and order["product"][0]["products_quantity"] == 9
+
+
+def test_placing_an_order_needs_a_pushed_product(client):
+    assert client.post("/_sandbox/place-order", json={}).status_code == 422
+
+
+def test_each_storefront_has_its_own_status_list(client, graphql):
+    statuses = graphql(STATUSES)["data"]["orderStatus"]
+    assert statuses["totalOrderStatus"] == 9
+    client.post("/_sandbox/order-statuses", json={"statuses": [
+        {"title": "Received", "type": "Order"}, {"title": "Done", "type": "Product"}]})
+    rows = graphql(STATUSES)["data"]["orderStatus"]["orderStatus"]
+    assert [(r["process_status_title"], r["status_type"]) for r in rows] == [
+        ("Received", "Order"), ("Done", "Product")]
+
+
+def test_orders_take_the_same_fault_switches(client, graphql, fake, pushed):
+    place(client)
+    fake.set_faults(graphql_error_next=1)
+    assert graphql(ORDERS)["errors"][0]["message"] == "Simulated error"

@@ -26,6 +26,10 @@ class Command(BaseCommand):
             "--pushes", type=int, default=200,
             help="Products the push section pushes with one worker, then with two.",
         )
+        parser.add_argument(
+            "--orders", type=int, default=10_000,
+            help="Orders (of 3 lines) the orders section places in the sandbox and pulls.",
+        )
         parser.add_argument("--supplier", default="Bench Supplier")
         parser.add_argument("--keep", action="store_true", help="Keep the bench catalog.")
         parser.add_argument(
@@ -34,20 +38,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, products, variants, tiers, images, repeat, sync_products, pushes,
-               supplier, keep, only, **options):
+               orders, supplier, keep, only, **options):
         names = [name.strip() for name in only.split(",") if name.strip()]
         unknown = [name for name in names if name not in SECTIONS]
         if unknown:
             raise CommandError(f"Unknown sections {unknown}; choose from {list(SECTIONS)}")
-        if min(products, variants, repeat, sync_products, pushes) < 1 or min(tiers, images) < 0:
+        if min(products, variants, repeat, sync_products, pushes, orders) < 1 or \
+                min(tiers, images) < 0:
             raise CommandError(
-                "--products, --variants, --repeat, --sync-products and --pushes must be at "
-                "least 1, --tiers and --images at least 0"
+                "--products, --variants, --repeat, --sync-products, --pushes and --orders must "
+                "be at least 1, --tiers and --images at least 0"
             )
         run = BenchRun(
             supplier_name=supplier, products=products, variants=variants, tiers=tiers,
             images=images, repeat=repeat, sync_products=sync_products, pushes=pushes,
-            say=self.stderr.write,
+            orders=orders, say=self.stderr.write,
         )
         try:
             report = run_bench(run, names, keep=keep)

@@ -65,6 +65,11 @@ class Command(BaseCommand):
                 f"Demo customer '{customer.name}': storefront '{customer.storefront.name}' "
                 f"({customer.storefront.integration_type}), rule '{customer.markup_rules.first()}'."
             )
+        from hub.queue import enqueue
+        from orders.tasks import load_demo_orders
+
+        enqueue(load_demo_orders, sandbox_url)
+        self.stdout.write("Demo orders: queued (pushed, placed in the sandbox, then pulled).")
         self.stdout.write(
             f"Demo admin: username {admin!r}, password {password!r} "
             f"(kept in {settings.VAR_DIR / PASSWORD_FILE})"

@@ -17,9 +17,13 @@ class Command(BaseCommand):
             "(image URLs in the catalog point at it).",
         )
         parser.add_argument("--catalog-size", type=int, help="Products in the catalog.")
+        parser.add_argument("--rate-limit", type=int,
+                            help="Requests per minute each fake allows (benchmarks raise it).")
 
-    def handle(self, *args, host, port, public_base, catalog_size, **options):
+    def handle(self, *args, host, port, public_base, catalog_size, rate_limit, **options):
         fake_options = {}
         if catalog_size is not None:
             fake_options["catalog_size"] = catalog_size
+        if rate_limit is not None:
+            fake_options["rate_limit"] = rate_limit
         serve(host, port, public_base, **fake_options)

@@ -1,0 +1,126 @@
+"""The order desk in the admin: the list, needs attention, the order page, the actions."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from orders.models import LineStatus, Order, OrderPull
+from orders.payload import CanonicalAddress, CanonicalLine, CanonicalOrder, CanonicalShipment
+from orders.services import store_orders
+from pushes.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("admin:orders_order_changelist")
+
+
+def make_order(customer, n, sku="PC61-NAT-S", shipped=False):
+    canonical = CanonicalOrder(
+        source="api", source_order_id=f"A-{n}", order_number=f"10{n}", currency="USD",
+        total="12.50", buyer_name="Ann Lee", buyer_email="ann@example.com",
+        shipping_address=CanonicalAddress(name="Ann Lee", address_1="1 Main St",
+                                          city="Nashville", postal_code="37207",
+                                          country_code="US"),
+        lines=[CanonicalLine(source_line_id="1", quantity=2, sku=sku, unit_price="6.25")],
+        shipments=[CanonicalShipment(source_shipment_id="S1", carrier="UPS",
+                                     tracking_number="1ZTRACK", lines=[("1", 2)])]
+        if shipped else [],
+    )
+    return store_orders(customer, [canonical]).orders[("api", f"A-{n}")]
+
+
+@pytest.fixture
+def customer(db):
+    return Customer.objects.create(name="Shop Co.")
+
+
+def test_the_list_shows_orders_in_a_constant_number_of_queries(admin_client, customer, tee):
+    for n in range(3):
+        make_order(customer, n)
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(LIST).status_code == 200
+    for n in range(3, 12):
+        make_order(customer, n)
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get(LIST)
+    assert len(many) == len(few)
+    html = response.content.decode()
+    assert "Shop Co." in html and "12.50 USD" in html and "Received" in html
+
+
+def test_needs_attention_is_one_click_away(admin_client, customer, tee):
+    make_order(customer, 1)
+    unmatched = make_order(customer, 2, sku="NOPE")
+
+    response = admin_client.get(LIST)
+    assert "?attention=yes" in response.content.decode()
+    response = admin_client.get(LIST + "?attention=yes")
+    assert [order.pk for order in response.context["cl"].result_list] == [unmatched.pk]
+
+
+def test_the_order_page_shows_lines_addresses_shipments_and_the_timeline(
+    admin_client, customer, tee
+):
+    order = make_order(customer, 1, shipped=True)
+
+    response = admin_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in ("PC61-NAT-S", "PC61", "6.25", "Nashville", "1ZTRACK", "UPS",
+                 "Received from API with 1 line", "Shipped", "Pull now"):
+        assert text in html, text
+    # Its one line has shipped: nothing to retry.
+    assert "Retry unmatched lines" not in html
+
+
+def test_retry_unmatched_resolves_lines_once_the_catalog_knows_them(
+    admin_client, customer, tee
+):
+    order = make_order(customer, 1, sku="PC61-NEW")
+    variant = tee.variants.first()
+    variant.sku = "PC61-NEW"
+    variant.save()
+
+    response = admin_client.post(LIST, {"action": "retry_unmatched",
+                                        "_selected_action": [order.pk]}, follow=True)
+
+    assert "1 line resolved" in response.content.decode()
+    line = order.lines.get()
+    assert (line.status, line.variant_id) == (LineStatus.RECEIVED, variant.pk)
+    assert Order.objects.get().status == "received"
+
+
+def test_the_retry_button_on_the_order_page_only_answers_a_post(admin_client, customer, tee):
+    order = make_order(customer, 1, sku="NOPE")
+    url = reverse("admin:orders_order_retry", args=[order.pk])
+    assert admin_client.get(url).status_code == 405
+    response = admin_client.post(url, follow=True)
+    assert "still unmatched" in response.content.decode()
+
+
+def test_pull_now_queues_a_pull_or_says_why_not(admin_client, customer, sandbox, ops_shop):
+    make_order(customer, 1)
+    ops_order = make_order(ops_shop, 2)
+
+    response = admin_client.post(LIST, {"action": "pull_now", "_selected_action": [
+        o.pk for o in Order.objects.all()]}, follow=True)
+
+    html = response.content.decode()
+    assert "Queued 1 pull" in html and "has no storefront" in html
+    assert OrderPull.objects.get(customer=ops_order.customer).status == "running"
+
+
+def test_staff_edit_the_pull_schedule(admin_client, sandbox, ops_shop):
+    from orders.pulls import pull_of
+
+    pull = pull_of(ops_shop)
+    assert pull.schedule.interval.every == 5 and pull.schedule.enabled
+
+    response = admin_client.post(reverse("admin:orders_orderpull_change", args=[pull.pk]),
+                                 {"schedule_enabled": "", "schedule_every_minutes": "15"})
+
+    assert response.status_code == 302
+    pull.schedule.refresh_from_db()
+    assert pull.schedule.interval.every == 15 and not pull.schedule.enabled
