@@ -6,12 +6,19 @@ Each section in SECTIONS takes the shared BenchRun and returns a dict of numbers
 sync, push and image sections live in their apps (integrations/bench.py, pushes/bench.py).
 """
 
+import http.client
 import math
+import os
+import re
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property, partial
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -23,10 +30,17 @@ from django.utils.module_loading import import_string
 from catalog.ingest import ingest_products, refresh_planner_statistics
 from catalog.models import (
     CATEGORY_PATH_SEPARATOR,
+    ApparelDetails,
     Category,
+    OptionAttribute,
+    PrintDetails,
+    PrintSize,
     Product,
+    ProductImage,
+    ProductOption,
     Supplier,
     Variant,
+    VariantPrice,
 )
 from hub.api.tokens import issue_access_token
 
@@ -213,12 +227,25 @@ class BenchRun:
         )
 
     @cached_property
+    def token(self):
+        return issue_access_token(self.user)["access_token"]
+
+    @cached_property
     def client(self):
-        token = issue_access_token(self.user)["access_token"]
-        return Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {token}")
+        """In-process client: counts a request's queries (timing goes over HTTP)."""
+        return Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {self.token}")
+
+    @cached_property
+    def web(self):
+        """The hub served by gunicorn as documented (gthread), reached over keep-alive."""
+        return WebServer(token=self.token).start()
+
+    def close(self):
+        if "web" in self.__dict__:
+            self.web.stop()
 
     def time_get(self, path, params=None):
-        """p50/p95 milliseconds and the query count of GET `path`."""
+        """p50/p95 milliseconds over keep-alive HTTP and the query count of GET `path`."""
         client = self.client
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path, params)
@@ -229,9 +256,14 @@ class BenchRun:
             )
         # Read now: the next request resets the log the capture slices.
         query_count = len(queries)
-        numbers = self.time(lambda: client.get(path, params))
+        url = f"{path}?{urlencode(params)}" if params else path
+        body = self.web.get(url)
+        if body != response.content:
+            raise BenchError(f"GET {url} answered differently over HTTP and in-process")
+        numbers = self.time(partial(self.web.get, url))
         numbers["queries"] = query_count
-        numbers["bytes"] = len(response.content)
+        numbers["bytes"] = len(body)
+        numbers["transport"] = self.web.transport
         return numbers
 
     def time(self, call):
@@ -241,6 +273,105 @@ class BenchRun:
             call()
             samples.append((time.perf_counter() - started) * 1000)
         return {"p50_ms": percentile(samples, 0.5), "p95_ms": percentile(samples, 0.95)}
+
+
+class WebServer:
+    """gunicorn with the project's gunicorn.conf.py (one gthread worker) on a free port of
+    127.0.0.1, and one kept-alive connection to it. It reads the database this process
+    uses; an in-memory SQLite database cannot be shared, so then the requests are served
+    in-process instead."""
+
+    def __init__(self, token):
+        self.token = token
+        self.process = None
+        self.connection = None
+        self.transport = None
+
+    def start(self):
+        database = database_url()
+        if database is None:
+            self.transport = "in-process (the database is in memory)"
+            self.client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {self.token}")
+            return self
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "hub.wsgi", "-c", "gunicorn.conf.py", "--workers", "1",
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": database},
+        )
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(300):
+            try:
+                self.request("/api/health")
+                break
+            except OSError:
+                self.connection.close()
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise BenchError("gunicorn did not start")
+        self.socket = self.connection.sock
+        self.transport = "HTTP keep-alive, gunicorn gthread"
+        return self
+
+    def request(self, url, etag=None):
+        headers = {"Authorization": f"Bearer {self.token}", "Host": "localhost"}
+        if etag:
+            headers["If-None-Match"] = etag
+        try:
+            self.connection.request("GET", url, headers=headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # The server closes a connection idle for longer than its keep-alive (while
+            # other sections ran): open a new one.
+            self.connection.close()
+            self.connection.request("GET", url, headers=headers)
+            response = self.connection.getresponse()
+            self.socket = self.connection.sock
+        self.last_etag = response.getheader("ETag")
+        return response.status, response.read()
+
+    def get(self, url, etag=None):
+        """The body of GET `url` (200, or 304 when `etag` is given)."""
+        if self.process is None:
+            response = self.client.get(url, HTTP_IF_NONE_MATCH=etag or "")
+            return response.content
+        status, body = self.request(url, etag)
+        if status != (304 if etag else 200):
+            raise BenchError(f"GET {url} answered {status}: {body[:300]!r}")
+        if self.connection.sock is not self.socket:
+            raise BenchError("the server did not keep the connection alive")
+        return body
+
+    def etag_of(self, url):
+        if self.process is None:
+            return self.client.get(url)["ETag"]
+        self.get(url)
+        return self.last_etag
+
+    def stop(self):
+        if self.connection is not None:
+            self.connection.close()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+def database_url():
+    """A URL of the database this process uses, for a server process; None when the
+    database lives in this process's memory."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(db["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            return None
+        return f"sqlite:///{name}"
+    user = quote(db["USER"] or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class BenchError(Exception):
@@ -282,34 +413,81 @@ def ingest_section(run):
 
 
 def list_section(run):
+    """Pages of the bench supplier's products, each against the bare SQL of the same page.
+
+    Every page is filtered to the bench supplier, so only its rows are measured whatever
+    else the database holds.
+    """
     run.seed()
     category = Category.objects.get(
         supplier=run.supplier,
         path=CATEGORY_PATH_SEPARATOR.join(category_path(0)[: FILTER_CATEGORY_DEPTH + 1]),
     )
-    run.say(f"list: search={SEARCH_WORD!r}, category_id is {category.path!r}")
+    skip = min(10000, max(run.products - 50, 0))
+    run.say(f"list: search={SEARCH_WORD!r}, category_id is {category.path!r}, skip={skip}")
+    own = Product.objects.active().filter(supplier=run.supplier)
     numbers = {
-        "search_matches": Product.objects.active().search(SEARCH_WORD).count(),
-        "category_products": Product.objects.active().in_category_tree(category.id).count(),
+        "search_matches": own.search(SEARCH_WORD).count(),
+        "category_products": own.in_category_tree(category.id).count(),
+        "skip": skip,
     }
-    for label, params in [
+    supplier = {"supplier_id": str(run.supplier.id)}
+    pages = [
         ("limit_50", {"limit": 50}),
         ("limit_1000", {"limit": 1000}),
+        ("skip", {"skip": skip, "limit": 50}),
         ("search", {"search": SEARCH_WORD, "limit": 50}),
         ("category", {"category_id": str(category.id), "limit": 50}),
-    ]:
-        numbers.update(prefixed(label, run.time_get("/api/products", params)))
-    for limit in (50, 1000):
-        list_page_floor(limit)
-        numbers.update(prefixed(f"floor_limit_{limit}", run.time(partial(list_page_floor, limit))))
-        numbers[f"ratio_to_floor_limit_{limit}"] = (
-            numbers[f"limit_{limit}_p50_ms"] / numbers[f"floor_limit_{limit}_p50_ms"]
+    ]
+    for label, params in pages:
+        numbers.update(prefixed(label, run.time_get("/api/products", {**supplier, **params})))
+        floor = partial(list_page_floor, run.supplier.id, params)
+        floor()
+        numbers.update(prefixed(f"floor_{label}", run.time(floor)))
+        numbers[f"ratio_to_floor_{label}"] = (
+            numbers[f"{label}_p50_ms"] / numbers[f"floor_{label}_p50_ms"]
         )
+        numbers[f"target_ms_{label}"] = target_ms(numbers[f"floor_{label}_p50_ms"])
+    numbers["search_plan_indexes"] = plan_indexes(
+        own.search(SEARCH_WORD).order_by("product_name", "id")[:50]
+    )
     return numbers
 
 
-def list_page_floor(limit):
-    """The list page in one hand-written SELECT: what the endpoint cannot beat."""
+def target_ms(floor_ms):
+    """What a read may cost: 1.5 times its bare SQL plus 2 ms of Python and HTTP."""
+    return 1.5 * floor_ms + 2
+
+
+def plan_indexes(queryset):
+    """The indexes the database's plan for `queryset` reads."""
+    plan = queryset.explain()
+    pattern = r"Index(?: Only)? Scan(?: Backward)? using (\S+)|Bitmap Index Scan on (\S+)"
+    if connection.vendor == "sqlite":
+        pattern = r"USING (?:COVERING )?INDEX (\S+)()"
+    return sorted({a or b for a, b in re.findall(pattern, plan)})
+
+
+def list_page_floor(supplier_id, params):
+    """A list page in one hand-written SELECT: what the endpoint cannot beat."""
+    product, size = Product._meta.db_table, PrintSize._meta.db_table
+    key = Product._meta.pk.get_db_prep_value
+    where = ["archived_at IS NULL", "supplier_id = %s"]
+    args = [key(supplier_id, connection)]
+    if "search" in params:
+        where.append(
+            "(UPPER(product_name) LIKE UPPER(%s) OR UPPER(supplier_sku) LIKE UPPER(%s)"
+            " OR UPPER(brand) LIKE UPPER(%s))"
+        )
+        args += [f"%{params['search']}%"] * 3
+    if "category_id" in params:
+        category = Category._meta.db_table
+        where.append(
+            f"category_id IN (WITH RECURSIVE tree(id) AS (SELECT id FROM {category} "
+            f"WHERE id = %s UNION ALL SELECT child.id FROM {category} child "
+            "JOIN tree ON child.parent_id = tree.id) SELECT id FROM tree)"
+        )
+        args.append(key(params["category_id"], connection))
     columns = ", ".join(
         f"p.{name}" for name in (
             "id", "supplier_id", "supplier_sku", "product_name", "brand", "category_name",
@@ -317,29 +495,34 @@ def list_page_floor(limit):
             "external_catalogue", "archived_at",
         )
     )
-    # The variants are grouped for the page's products only; grouping the joined rows by
-    # every product column instead lets PostgreSQL hash all variants of the catalog.
+    # The configurations are grouped for the page's products only; grouping the joined
+    # rows by every product column instead lets PostgreSQL hash all variants of the catalog.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH page AS (
-                SELECT * FROM {Product._meta.db_table} WHERE archived_at IS NULL
-                ORDER BY product_name, id LIMIT %s
+                SELECT * FROM {product} WHERE {" AND ".join(where)}
+                ORDER BY product_name, id LIMIT %s OFFSET %s
             )
-            SELECT {columns}, s.name, v.variant_count, v.price_min, v.price_max,
-                   v.total_inventory
+            SELECT {columns}, s.name, c.variant_count, c.price_min, c.price_max,
+                   c.total_inventory
             FROM page p
             JOIN {Supplier._meta.db_table} s ON s.id = p.supplier_id
             LEFT JOIN (
-                SELECT product_id, COUNT(*) AS variant_count, MIN(base_price) AS price_min,
-                       MAX(base_price) AS price_max, SUM(inventory) AS total_inventory
-                FROM {Variant._meta.db_table}
-                WHERE product_id IN (SELECT id FROM page)
+                SELECT product_id, COUNT(*) AS variant_count, MIN(price) AS price_min,
+                       MAX(price) AS price_max, SUM(inventory) AS total_inventory
+                FROM (
+                    SELECT product_id, base_price AS price, inventory
+                    FROM {Variant._meta.db_table} WHERE product_id IN (SELECT id FROM page)
+                    UNION ALL
+                    SELECT product_id, price, 0
+                    FROM {size} WHERE product_id IN (SELECT id FROM page)
+                ) configurations
                 GROUP BY product_id
-            ) v ON v.product_id = p.id
+            ) c ON c.product_id = p.id
             ORDER BY p.product_name, p.id
             """,
-            [limit],
+            [*args, params["limit"], params.get("skip", 0)],
         )
         return cursor.fetchall()
 
@@ -347,7 +530,57 @@ def list_page_floor(limit):
 def detail_section(run):
     run.seed()
     product = Product.objects.get(supplier=run.supplier, supplier_sku=sku_for(run.products // 2))
-    return run.time_get(f"/api/products/{product.id}")
+    path = f"/api/products/{product.id}"
+    numbers = run.time_get(path)
+    floor = partial(detail_floor, product.id)
+    floor()
+    numbers.update(prefixed("floor", run.time(floor)))
+    numbers["ratio_to_floor"] = numbers["p50_ms"] / numbers["floor_p50_ms"]
+    numbers["target_ms"] = target_ms(numbers["floor_p50_ms"])
+    etag = run.web.etag_of(path)
+    numbers.update(prefixed("not_modified", run.time(partial(run.web.get, path, etag=etag))))
+    return numbers
+
+
+def detail_floor(product_id):
+    """The detail's rows in hand-written SELECTs: the product with its supplier, details and
+    print sizes; variants with prices; images; options with attributes."""
+    key = Product._meta.pk.get_db_prep_value(product_id, connection)
+    tables = {
+        "product": Product._meta.db_table, "supplier": Supplier._meta.db_table,
+        "apparel": ApparelDetails._meta.db_table, "print": PrintDetails._meta.db_table,
+        "size": PrintSize._meta.db_table, "variant": Variant._meta.db_table,
+        "price": VariantPrice._meta.db_table, "image": ProductImage._meta.db_table,
+        "option": ProductOption._meta.db_table, "attribute": OptionAttribute._meta.db_table,
+    }
+    queries = [
+        """SELECT p.*, s.name, s.has_decoration_overlay, a.pricing_method, a.raw_payload,
+                  d.pricing_method, d.min_width, d.max_width, d.min_height, d.max_height,
+                  d.size_unit, d.base_price_per_sq_unit, z.id, z.width, z.height, z.unit,
+                  z.label, z.sku, z.price
+           FROM {product} p JOIN {supplier} s ON s.id = p.supplier_id
+           LEFT JOIN {apparel} a ON a.product_id = p.id
+           LEFT JOIN {print} d ON d.product_id = p.id
+           LEFT JOIN {size} z ON z.product_id = p.id
+           WHERE p.id = %s ORDER BY z.sort_order, z.id""",
+        """SELECT v.id, v.color, v.size, v.sku, v.base_price, v.inventory, v.warehouse,
+                  r.id, r.price_type, r.quantity_min, r.quantity_max, r.price
+           FROM {variant} v LEFT JOIN {price} r ON r.variant_id = v.id
+           WHERE v.product_id = %s
+           ORDER BY v.sort_order, v.id, r.price_type, r.quantity_min, r.id""",
+        """SELECT id, url, supplier_image_url, image_type, color, sort_order, checksum
+           FROM {image} WHERE product_id = %s ORDER BY sort_order, id""",
+        """SELECT o.id, o.option_key, o.title, o.options_type, o.sort_order,
+                  o.master_option_id, o.ops_option_id, o.required, t.id, t.title,
+                  t.sort_order, t.ops_attribute_id, t.master_attribute_id, t.attribute_key,
+                  t.price, t.setup_cost, t.multiplier
+           FROM {option} o LEFT JOIN {attribute} t ON t.option_id = o.id
+           WHERE o.product_id = %s ORDER BY o.sort_order, o.id, t.sort_order, t.id""",
+    ]
+    with connection.cursor() as cursor:
+        for sql in queries:
+            cursor.execute(sql.format(**tables), [key])
+            cursor.fetchall()
 
 
 def section_of(path):
@@ -383,6 +616,7 @@ def run_bench(run, names, *, keep=False):
     try:
         sections = {name: section(run) for name, section in SECTIONS.items() if name in names}
     finally:
+        run.close()
         if not keep:
             remove_bench_supplier(run.supplier_name, run.say)
     return {

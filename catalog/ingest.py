@@ -7,7 +7,10 @@ children in one transaction. A payload that fails validation, or a row the datab
 refuses, is reported and skipped; the other items of the batch are still stored.
 """
 
+import hashlib
+import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -97,6 +100,17 @@ def ingest_products(supplier, payloads, *, batch_size=DEFAULT_BATCH_SIZE, progre
     return result
 
 
+def _sku_of(raw):
+    sku = raw.get("supplier_sku") if isinstance(raw, dict) else None
+    return sku.strip() if isinstance(sku, str) else None
+
+
+def source_hash(raw, is_filler):
+    """A hash of a raw payload (and of the is_filler it is ingested with)."""
+    encoded = json.dumps([raw, is_filler], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
 def refresh_planner_statistics():
     """ANALYZE the catalog tables after a large load (PostgreSQL).
 
@@ -117,17 +131,32 @@ class _Ingest:
 
     # -- batch ---------------------------------------------------------------------------
 
+    def products(self, skus):
+        return Product.objects.filter(supplier=self.supplier, supplier_sku__in=list(skus))
+
     def batch(self, items, is_filler):
         result = IngestResult()
-        parsed = {}
-        for index, raw in items:
-            sku = raw.get("supplier_sku") if isinstance(raw, dict) else None
-            sku = sku.strip() if isinstance(sku, str) else None
+        items = [(index, raw, _sku_of(raw), source_hash(raw, is_filler)) for index, raw in items]
+        times_in_batch = Counter(sku for _, _, sku, _ in items)
+        stored_sources = dict(
+            self.products([sku for sku in times_in_batch if sku])
+            .values_list("supplier_sku", "source_hash")
+        )
+        parsed, sources = {}, {}
+        for index, raw, sku, source in items:
+            if sku and times_in_batch[sku] == 1 and stored_sources.get(sku) == source:
+                # The very payload stored last time: nothing to validate or write.
+                result.record(sku, UNCHANGED)
+                continue
+            sources[index] = source
             try:
                 product = parse_product(raw)
             except PayloadError as exc:
                 result.fail(index, sku, exc.errors)
                 continue
+            warnings = product.pop("warnings")
+            if warnings:
+                result.errors.append({"index": index, "supplier_sku": sku, "errors": warnings})
             if is_filler is not None:
                 product["is_filler"] = is_filler
             if product["supplier_sku"] in parsed:
@@ -141,21 +170,32 @@ class _Ingest:
 
         stored = {
             sku: (hash_, filler, image_url) for sku, hash_, filler, image_url in
-            Product.objects.filter(supplier=self.supplier, supplier_sku__in=list(parsed))
+            self.products(parsed)
             .values_list("supplier_sku", "content_hash", "is_filler", "image_url")
         }
         existing = {sku: hash_ for sku, (hash_, _, _) in stored.items()}
-        changed = []
+        changed, new_sources = [], {}
         for sku, (index, product) in parsed.items():
             if product["is_filler"] is None:
                 product["is_filler"] = stored[sku][1] if sku in stored else False
             if product["images"] is None and not product["image_url"] and sku in stored:
                 product["image_url"] = stored[sku][2]
             product["content_hash"] = content_hash(product)
+            product["source_hash"] = sources[index]
             if existing.get(sku) == product["content_hash"]:
                 result.record(sku, UNCHANGED)
+                if stored_sources.get(sku) != product["source_hash"]:
+                    new_sources[sku] = product["source_hash"]
             else:
                 changed.append((index, product))
+        if new_sources:
+            # The same content in another form (or stored before source hashes): remember
+            # this form, so that next time it is skipped before validation.
+            ids = dict(self.products(new_sources).values_list("supplier_sku", "id"))
+            Product.objects.bulk_update(
+                [Product(pk=ids[sku], source_hash=h) for sku, h in new_sources.items()],
+                ["source_hash"],
+            )
         if not changed:
             return result
         try:
@@ -206,13 +246,14 @@ class _Ingest:
                 is_filler=data["is_filler"],
                 last_synced=now,
                 content_hash=data["content_hash"],
+                source_hash=data["source_hash"],
             ))
         Product.objects.bulk_create(
             products, update_conflicts=True, unique_fields=["supplier", "supplier_sku"],
             update_fields=[
                 "product_name", "brand", "category", "category_name", "description",
                 "product_type", "image_url", "external_catalogue", "is_filler", "last_synced",
-                "content_hash", "updated_at",
+                "content_hash", "source_hash", "updated_at",
             ],
         )
         ids = dict(

@@ -8,7 +8,7 @@ import uuid
 from decimal import Decimal
 
 from django.db import connections, models
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -172,6 +172,11 @@ class Product(TimeStamped):
     archived_at = models.DateTimeField(null=True, blank=True)
     # Hash of the canonical payload last ingested: an unchanged product is skipped.
     content_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Hash of the raw payload last stored: the same payload again is skipped before it is
+    # even validated. The database default lets code that predates it insert products.
+    source_hash = models.CharField(
+        max_length=64, blank=True, default="", db_default="", editable=False
+    )
 
     objects = ProductQuerySet.as_manager()
 
@@ -202,19 +207,46 @@ class Product(TimeStamped):
             self.refresh_from_db(fields=["archived_at", "updated_at"])
 
 
-def variant_stats(product_ids):
-    """variant_count, price_min, price_max and total_inventory per product id, in one query."""
-    rows = (
-        Variant.objects.filter(product_id__in=product_ids)
-        .values("product_id")
-        .annotate(
-            variant_count=Count("id"),
-            price_min=Min("base_price"),
-            price_max=Max("base_price"),
-            total_inventory=Sum("inventory"),
+def variant_stats(products):
+    """variant_count, price_min, price_max and total_inventory per product id, in one query.
+
+    `products` is a queryset of products (a page: filtered, ordered, sliced) that the
+    database reads once as a common table expression, so no list of ids travels back. A
+    product's configurations are its variants and its print sizes (a print product sells
+    sizes): both are counted, their prices give the range, and sizes hold no inventory.
+    """
+    page_sql, params = products.values("id").query.sql_with_params()
+    connection = connections[products.db]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH page AS ({page_sql})
+            SELECT product_id, COUNT(*), MIN(price), MAX(price), SUM(inventory)
+            FROM (
+                SELECT product_id, base_price AS price, inventory
+                FROM {Variant._meta.db_table} WHERE product_id IN (SELECT id FROM page)
+                UNION ALL
+                SELECT product_id, price, 0
+                FROM {PrintSize._meta.db_table} WHERE product_id IN (SELECT id FROM page)
+            ) configurations
+            GROUP BY product_id
+            """,
+            params,
         )
-    )
-    return {row.pop("product_id"): row for row in rows}
+        rows = cursor.fetchall()
+    # Raw rows: the ids and amounts come back as the driver gives them.
+    to_id = Product._meta.pk.to_python
+    return {
+        to_id(row[0]): {
+            "variant_count": row[1], "price_min": _decimal(row[2]), "price_max": _decimal(row[3]),
+            "total_inventory": row[4],
+        }
+        for row in rows
+    }
+
+
+def _decimal(value):
+    return None if value is None else Decimal(str(value))
 
 
 class Variant(TimeStamped):
@@ -289,7 +321,12 @@ class ProductImage(TimeStamped):
 
     @property
     def color_key(self):
-        return (self.color or "").strip().lower().replace(" ", "_")
+        return color_key(self.color)
+
+
+def color_key(color):
+    """The key of `images_by_color`: "Heather Grey" -> "heather_grey", no colour -> ""."""
+    return (color or "").strip().lower().replace(" ", "_")
 
 
 class ProductOption(TimeStamped):

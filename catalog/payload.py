@@ -9,6 +9,7 @@ hundreds of thousands of variant rows per sync.
 
 import hashlib
 import json
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -369,6 +370,33 @@ def _category_path(check, data):
     return names
 
 
+def _key_shared_skus(check, variants):
+    """Variants that share a SKU (two paper stocks sold under one code) are all kept, keyed
+    by SKU, colour and size, and by their place among equals when even those match; each
+    later one is reported as a warning. Returns the warnings."""
+    skus = Counter(variant["sku"] for variant in variants if variant["sku"])
+    keys, earlier = Counter(), set()
+    warnings = []
+    for index, variant in enumerate(variants):
+        sku = variant["sku"]
+        if not sku or skus[sku] == 1:
+            continue
+        key = f"{sku}|{variant['color'] or ''}|{variant['size'] or ''}"
+        keys[key] += 1
+        variant["variant_key"] = key if keys[key] == 1 else f"{key}#{keys[key]}"
+        if len(variant["variant_key"]) > Variant._meta.get_field("variant_key").max_length:
+            check.error(("variants", index), "A shared sku needs a shorter color and size",
+                        "too_long")
+        if sku in earlier:
+            warnings.append({
+                "loc": ["variants", index, "sku"], "type": "duplicate_sku",
+                "msg": f"Warning: SKU {sku!r} is used by more than one variant; each is kept, "
+                       "keyed by SKU, colour and size",
+            })
+        earlier.add(sku)
+    return warnings
+
+
 def _each(check, data, key, parse):
     return [parse(check, item, (key, index)) for index, item in check.objects(data, key, ())]
 
@@ -413,6 +441,7 @@ def parse_product(data):
         ),
         "print_details": _print_details(check, data.get("print_details"), ("print_details",)),
     }
+    product["warnings"] = _key_shared_skus(check, product["variants"])
     check.unique(product["variants"], "variant_key", ("variants",), "variant sku/color/size")
     check.unique(product["options"], "option_key", ("options",), "option_key")
     check.unique(product["sizes"], "size_key", ("sizes",), "size")

@@ -9,8 +9,10 @@ class HubConfig(AppConfig):
 
     def ready(self):
         from hub import logs
+        from hub.api.tokens import connect_signals
 
         logs.install()
+        connect_signals()
 
 
 class HubAdminConfig(admin_apps.AdminConfig):

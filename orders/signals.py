@@ -3,7 +3,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django_celery_beat.models import PeriodicTask
 
-from integrations.models import WebhookEvent
+from integrations.printops.webhooks import event_received
 from orders.models import OrderPull
 from pushes.models import Customer
 
@@ -27,10 +27,10 @@ def delete_the_schedule_with_its_pull(sender, instance, **kwargs):
 ORDER_EVENTS = ("order_state_update", "order_shipment")
 
 
-@receiver(post_save, sender=WebhookEvent)
-def read_the_order_a_webhook_names_again(sender, instance, created, raw=False, **kwargs):
-    if raw or not created or instance.event_type not in ORDER_EVENTS:
+@receiver(event_received)
+def read_the_order_a_webhook_names_again(sender, event, event_type, **kwargs):
+    if event_type not in ORDER_EVENTS:
         return
     from orders.pulls import nudge
 
-    nudge(instance)
+    nudge(event)

@@ -1,10 +1,7 @@
-from collections import defaultdict
-
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Category, PrintPricingMethod, Product, ProductImage, Supplier
+from catalog.models import Category, PrintPricingMethod, ProductImage, Supplier
 from hub.api.fields import MoneyStringField, NumberField
 
 
@@ -25,7 +22,11 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class ProductListSerializer(serializers.Serializer):
-    """ProductListRead: a product with its variant aggregates (given in context["stats"])."""
+    """ProductListRead: a product with the aggregates of its variants and print sizes.
+
+    The serializers of products declare the answers (and the schema); catalog/api/rows.py
+    renders them from database rows.
+    """
 
     id = serializers.UUIDField()
     supplier_id = serializers.UUIDField()
@@ -39,32 +40,11 @@ class ProductListSerializer(serializers.Serializer):
     image_url = serializers.CharField(allow_null=True)
     ops_product_id = serializers.CharField(allow_null=True)
     external_catalogue = serializers.CharField(allow_null=True)
-    variant_count = serializers.SerializerMethodField()
-    price_min = serializers.SerializerMethodField()
-    price_max = serializers.SerializerMethodField()
-    total_inventory = serializers.SerializerMethodField()
+    variant_count = serializers.IntegerField(help_text="Variants and print sizes.")
+    price_min = NumberField(allow_null=True)
+    price_max = NumberField(allow_null=True)
+    total_inventory = serializers.IntegerField()
     archived_at = serializers.DateTimeField(allow_null=True)
-
-    def _stat(self, product, name):
-        return self.context["stats"].get(product.id, {}).get(name)
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def get_variant_count(self, product):
-        return self._stat(product, "variant_count") or 0
-
-    @extend_schema_field({"type": "number", "nullable": True})
-    def get_price_min(self, product):
-        value = self._stat(product, "price_min")
-        return None if value is None else float(value)
-
-    @extend_schema_field({"type": "number", "nullable": True})
-    def get_price_max(self, product):
-        value = self._stat(product, "price_max")
-        return None if value is None else float(value)
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def get_total_inventory(self, product):
-        return self._stat(product, "total_inventory") or 0
 
 
 class VariantPriceSerializer(serializers.Serializer):
@@ -142,13 +122,8 @@ class PrintSizeSerializer(serializers.Serializer):
     height = NumberField()
     unit = serializers.CharField()
     label = serializers.CharField(allow_null=True)
-
-
-def _one_to_one(product, name):
-    try:
-        return getattr(product, name)
-    except Product._meta.get_field(name).related_model.DoesNotExist:
-        return None
+    sku = serializers.CharField(allow_null=True)
+    price = NumberField(allow_null=True)
 
 
 class ProductDetailSerializer(serializers.Serializer):
@@ -174,26 +149,11 @@ class ProductDetailSerializer(serializers.Serializer):
     archived_at = serializers.DateTimeField(allow_null=True)
     variants = VariantSerializer(many=True)
     images = ProductImageSerializer(many=True)
-    images_by_color = serializers.SerializerMethodField()
+    images_by_color = serializers.DictField(
+        child=ProductImageSerializer(many=True),
+        help_text="The images grouped by colour key (lower case, spaces as underscores).",
+    )
     options = ProductOptionSerializer(many=True)
-    apparel_details = serializers.SerializerMethodField()
-    print_details = serializers.SerializerMethodField()
+    apparel_details = ApparelDetailsSerializer(allow_null=True)
+    print_details = PrintDetailsSerializer(allow_null=True)
     sizes = PrintSizeSerializer(many=True)
-
-    @extend_schema_field({"type": "object", "additionalProperties": {
-        "type": "array", "items": {"$ref": "#/components/schemas/ProductImage"}}})
-    def get_images_by_color(self, product):
-        groups = defaultdict(list)
-        for image in product.images.all():
-            groups[image.color_key].append(ProductImageSerializer(image).data)
-        return groups
-
-    @extend_schema_field(ApparelDetailsSerializer(allow_null=True))
-    def get_apparel_details(self, product):
-        details = _one_to_one(product, "apparel_details")
-        return ApparelDetailsSerializer(details).data if details else None
-
-    @extend_schema_field(PrintDetailsSerializer(allow_null=True))
-    def get_print_details(self, product):
-        details = _one_to_one(product, "print_details")
-        return PrintDetailsSerializer(details).data if details else None

@@ -1,12 +1,19 @@
+import hashlib
+import uuid
+
 from django.conf import settings
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response
 from django.utils.crypto import constant_time_compare
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, serializers, status, viewsets
-from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.api import rows
 from catalog.api.filters import CategoryFilter, ProductFilter
 from catalog.api.serializers import (
     CategorySerializer,
@@ -15,7 +22,7 @@ from catalog.api.serializers import (
     SupplierSerializer,
 )
 from catalog.ingest import ingest_products
-from catalog.models import Category, Product, Supplier, variant_stats
+from catalog.models import Category, Product, Supplier
 from hub.api.errors import invalid
 from hub.api.filters import QueryFilterBackend
 from hub.api.lookups import get_by_uuid_or_404
@@ -26,32 +33,46 @@ from hub.api.schema import conflict
 
 
 class ProductList(generics.ListAPIView):
-    """Products with their variant aggregates; active ones unless `archived=true`."""
+    """Products with the aggregates of their variants and print sizes; active ones unless
+    `archived=true`."""
 
     serializer_class = ProductListSerializer
     pagination_class = SkipLimitPagination
     filter_backends = [QueryFilterBackend]
     filterset_class = ProductFilter
-    queryset = Product.objects.for_listing()
+
+    def get_queryset(self):
+        return Product.objects.order_by("product_name", "id").values(*rows.LIST.columns)
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        stats = variant_stats([product.id for product in page])
-        data = ProductListSerializer(page, many=True, context={"stats": stats}).data
-        return self.get_paginated_response(data)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(
+            rows.product_list(page, self.paginator.page_of(queryset))
+        )
 
 
-def product_detail_queryset():
-    return Product.objects.select_related(
-        "supplier", "apparel_details", "print_details"
-    ).prefetch_related("variants__prices", "images", "options__attributes", "sizes")
+def product_detail_response(request, product_id):
+    """The product's detail with an ETag (a hash of the answer, which holds its archive
+    state); 304 when the client's If-None-Match already names it."""
+    try:
+        key = uuid.UUID(str(product_id))
+    except ValueError:
+        raise NotFound("Product not found") from None
+    answer = rows.product_detail(key)
+    if answer is None:
+        raise NotFound("Product not found")
+    body = JSONRenderer().render(answer)
+    etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
+    response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    return get_conditional_response(request, etag=etag, response=response) or response
 
 
 class ProductDetail(APIView):
     @extend_schema(responses={200: ProductDetailSerializer})
     def get(self, request, product_id):
-        product = get_by_uuid_or_404(product_detail_queryset(), product_id, "Product not found")
-        return Response(ProductDetailSerializer(product).data)
+        return product_detail_response(request, product_id)
 
 
 class ProductArchiveToggle(APIView):
@@ -64,8 +85,7 @@ class ProductArchiveToggle(APIView):
     def post(self, request, product_id):
         product = get_by_uuid_or_404(Product.objects.all(), product_id, "Product not found")
         product.archive() if self.archive else product.restore()
-        product = product_detail_queryset().get(pk=product.pk)
-        return Response(ProductDetailSerializer(product).data)
+        return product_detail_response(request, product.pk)
 
 
 class SupplierInUse(APIException):

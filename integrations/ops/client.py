@@ -532,7 +532,7 @@ def unauthenticated(response) -> bool:
     has the code UNAUTHENTICATED or a message naming an invalid or expired token."""
     if response.status_code == 401:
         return True
-    # Only an answer with errors is read here; a page of orders is not parsed twice.
+    # Only an answer with errors is read twice; a page of orders is not.
     if response.status_code != 200 or b'"errors"' not in response.content:
         return False
     payload = safe_json(response)

@@ -88,6 +88,40 @@ def test_ingest_command_loads_a_file(tmp_path, supplier):
     assert "unchanged 2" in out.getvalue()
 
 
+def test_ingest_command_loads_json_lines(tmp_path, supplier):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "products.jsonl"
+    path.write_text("\n".join(json.dumps(apparel_payload(f"L{n}")) for n in range(3)) + "\n\n")
+    out = StringIO()
+
+    call_command("ingest_products", "SanMar", str(path), stdout=out, stderr=StringIO())
+
+    assert sorted(Product.objects.values_list("supplier_sku", flat=True)) == ["L0", "L1", "L2"]
+    assert "created 3" in out.getvalue()
+
+
+def test_ingest_command_reads_the_file_as_it_goes(tmp_path, supplier):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    # A file cut short after 25 products: the batches read before the fault are stored,
+    # which a reader that loads the whole file first could not do.
+    whole = json.dumps([apparel_payload(f"S{n:02}") for n in range(30)])
+    cut = whole[: whole.index('{"supplier_sku": "S25"')] + '{"supplier_sku": "S25", "prod'
+    path = tmp_path / "products.json"
+    path.write_text(cut)
+
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("ingest_products", "SanMar", str(path), "--batch-size", "10",
+                     stdout=StringIO(), stderr=StringIO())
+
+    assert Product.objects.filter(supplier=supplier).count() == 20
+
+
 def test_staff_manage_suppliers(staff_api):
     created = staff_api.post("/api/suppliers", {"name": "Alpha", "has_decoration_overlay": True},
                              format="json")

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from catalog.ingest import ingest_products
@@ -65,6 +67,31 @@ def test_it_skips_unchanged_products_without_writing(supplier, django_assert_num
     assert result.unchanged == 5
 
 
+def test_the_same_content_in_another_form_is_unchanged_and_then_skipped_early(
+    supplier, django_assert_num_queries
+):
+    ingest_products(supplier, [apparel_payload("PC61", price="4.58")])
+    # Numbers instead of strings: another payload, the same product.
+    reworded = apparel_payload("PC61", price=4.58)
+    reworded["variants"][0]["prices"][1]["price"] = 4.18
+
+    assert ingest_products(supplier, [reworded]).unchanged == 1
+    # The stored source hash now names this form: one read, no validation, no write.
+    with django_assert_num_queries(1):
+        assert ingest_products(supplier, [reworded]).unchanged == 1
+    assert Variant.objects.filter(base_price=Decimal("4.58")).count() == 4
+
+
+def test_an_import_that_marks_a_synced_product_as_filler_is_not_skipped(supplier):
+    payload = apparel_payload("PC61")
+    ingest_products(supplier, [payload])
+
+    result = ingest_products(supplier, [payload], is_filler=True)
+
+    assert result.updated == 1
+    assert Product.objects.get().is_filler is True
+
+
 def test_variants_without_a_size_stay_one_variant_across_ingests(supplier):
     payload = apparel_payload("TOTE", sizes=(None,), colors=("Natural",))
     payload["variants"][0]["sku"] = None
@@ -129,15 +156,53 @@ def test_a_bad_item_is_reported_and_the_rest_of_the_batch_is_stored(supplier):
     assert set(Product.objects.values_list("supplier_sku", flat=True)) == {"KEEP", "NEW", "NEW2"}
 
 
-def test_duplicate_variants_in_one_product_are_refused(supplier):
-    payload = apparel_payload("DUP", colors=("Natural",), sizes=("S",))
-    payload["variants"].append(dict(payload["variants"][0]))
+def paper_stocks(sku, *stocks):
+    """A print product sold as variants that share one SKU (one per paper stock)."""
+    payload = apparel_payload(sku, colors=("Natural",), sizes=("A4",))
+    first = payload["variants"][0]
+    payload["variants"] = [
+        {**first, "sku": f"{sku}-A4", "color": stock, "base_price": price}
+        for stock, price in stocks
+    ]
+    return payload
+
+
+def test_variants_sharing_a_sku_are_all_stored_with_a_warning(supplier):
+    payload = paper_stocks("DUP", ("Gloss", "4.00"), ("Matte", "4.50"))
 
     result = ingest_products(supplier, [payload])
 
-    assert result.failed == 1
-    assert result.errors[0]["errors"][0]["type"] == "duplicate"
-    assert not Product.objects.exists()
+    assert (result.created, result.failed) == (1, 0)
+    variants = Variant.objects.filter(product__supplier_sku="DUP").order_by("sort_order")
+    assert [(v.sku, v.color, str(v.base_price)) for v in variants] == [
+        ("DUP-A4", "Gloss", "4.0000"), ("DUP-A4", "Matte", "4.5000"),
+    ]
+    assert [v.variant_key for v in variants] == ["DUP-A4|Gloss|A4", "DUP-A4|Matte|A4"]
+    [warning] = result.as_response()["errors"]
+    assert warning["supplier_sku"] == "DUP" and warning["index"] == 0
+    assert warning["errors"] == [{
+        "loc": ["variants", 1, "sku"], "type": "duplicate_sku",
+        "msg": "Warning: SKU 'DUP-A4' is used by more than one variant; each is kept, "
+               "keyed by SKU, colour and size",
+    }]
+
+    again = ingest_products(supplier, [payload])
+    assert again.unchanged == 1
+    assert list(variants.values_list("id", flat=True)) == [v.id for v in variants]
+
+
+def test_variants_equal_in_sku_colour_and_size_are_all_kept(supplier):
+    payload = paper_stocks("SAME", ("Gloss", "4.00"), ("Gloss", "4.50"), ("Gloss", "5.00"))
+
+    result = ingest_products(supplier, [payload])
+
+    assert (result.created, result.failed) == (1, 0)
+    assert list(
+        Variant.objects.order_by("sort_order").values_list("variant_key", "base_price")
+    ) == [("SAME-A4|Gloss|A4", 4), ("SAME-A4|Gloss|A4#2", 4.5), ("SAME-A4|Gloss|A4#3", 5)]
+    assert [e["loc"] for e in result.errors[0]["errors"]] == [
+        ["variants", 1, "sku"], ["variants", 2, "sku"],
+    ]
 
 
 def test_the_same_sku_twice_in_a_batch_keeps_the_later_item(supplier):

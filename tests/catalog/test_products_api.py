@@ -60,7 +60,8 @@ def test_it_lists_products_with_exactly_the_documented_fields(api, catalog):
     assert tee["total_inventory"] == 400
     assert tee["archived_at"] is None
     banner = body[3]
-    assert (banner["variant_count"], banner["price_min"], banner["total_inventory"]) == (0, None, 0)
+    # A print product counts its print sizes; the fixture's sizes carry no price.
+    assert (banner["variant_count"], banner["price_min"], banner["total_inventory"]) == (2, None, 0)
 
 
 def test_it_filters_by_supplier_brand_and_search(api, catalog):
@@ -174,8 +175,10 @@ def test_a_print_product_has_print_details_and_sizes(api, catalog):
         "max_height": 72.0, "size_unit": "in", "base_price_per_sq_unit": 0.12,
     }
     assert body["sizes"] == [
-        {"width": 12.0, "height": 18.0, "unit": "in", "label": "12x18"},
-        {"width": 24.0, "height": 36.0, "unit": "in", "label": "24x36"},
+        {"width": 12.0, "height": 18.0, "unit": "in", "label": "12x18", "sku": None,
+         "price": None},
+        {"width": 24.0, "height": 36.0, "unit": "in", "label": "24x36", "sku": None,
+         "price": None},
     ]
 
 
@@ -229,6 +232,107 @@ def test_the_list_uses_the_same_few_queries_whatever_the_limit(api, supplier):
     assert counts[0] == counts[1] <= 4
 
 
+def list_filters(catalog):
+    customer = Customer.objects.create(name="Acme")
+    PushLog.objects.create(customer=customer, product=Product.objects.get(supplier_sku="PC61"),
+                           status="pushed")
+    apparel = Category.objects.get(supplier=catalog, path="Apparel")
+    return {
+        "none": "", "supplier_id": f"supplier_id={catalog.id}",
+        "category_id": f"category_id={apparel.id}", "customer_id": f"customer_id={customer.id}",
+        "brand": "brand=Gildan", "search": "search=tee", "archived": "archived=true",
+        "all": f"supplier_id={catalog.id}&category_id={apparel.id}&brand=Port %26 Company"
+               f"&search=tee&customer_id={customer.id}&archived=false&skip=0&limit=1000",
+    }
+
+
+def test_every_list_filter_answers_in_two_queries_and_none_for_the_token(api, catalog):
+    api.get("/api/products")  # the token's user is now cached
+    for name, query in list_filters(catalog).items():
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(f"/api/products?{query}").status_code == 200
+        # The page, then the aggregates of its variants and print sizes (none for an empty page).
+        assert len(ctx.captured_queries) <= 2, (name, [q["sql"] for q in ctx.captured_queries])
+        assert "catalog_product" in ctx.captured_queries[0]["sql"]
+
+
+def test_print_products_count_and_price_their_sizes_in_list_and_detail(api, supplier):
+    ingest_products(supplier, [print_payload("POS1", sizes=[
+        {"width": 12, "height": 18, "unit": "in", "label": "12x18", "sku": "POS1-12",
+         "price": "3.10"},
+        {"width": 24, "height": 36, "unit": "in", "label": "24x36", "sku": "POS1-24",
+         "price": "7"},
+        {"width": 36, "height": 48, "unit": "in", "label": "36x48"},
+    ])])
+    poster = Product.objects.get(supplier_sku="POS1")
+
+    listed = api.get("/api/products").json()[0]
+    detail = api.get(f"/api/products/{poster.id}").json()
+
+    assert (listed["variant_count"], listed["price_min"], listed["price_max"],
+            listed["total_inventory"]) == (3, 3.1, 7.0, 0)
+    assert type(listed["variant_count"]) is int and type(listed["price_min"]) is float
+    assert len(detail["sizes"]) == listed["variant_count"]
+    priced = [size["price"] for size in detail["sizes"] if size["price"] is not None]
+    assert (min(priced), max(priced)) == (listed["price_min"], listed["price_max"])
+
+
+def test_print_sizes_show_their_sku_and_price(api, supplier):
+    ingest_products(supplier, [print_payload("POS1", sizes=[
+        {"width": 12, "height": 18, "unit": "in", "label": "12x18", "sku": "POS1-12",
+         "price": "3.10", "weight": "0.2", "attributes": {"paper": "gloss"}},
+        {"width": 24.5, "height": 36, "unit": "cm", "label": None, "sku": None, "price": None},
+    ])])
+    poster = Product.objects.get(supplier_sku="POS1")
+
+    sizes = api.get(f"/api/products/{poster.id}").json()["sizes"]
+
+    assert sizes == [
+        {"width": 12.0, "height": 18.0, "unit": "in", "label": "12x18", "sku": "POS1-12",
+         "price": 3.1},
+        {"width": 24.5, "height": 36.0, "unit": "cm", "label": None, "sku": None,
+         "price": None},
+    ]
+    assert type(sizes[0]["price"]) is float and type(sizes[0]["sku"]) is str
+
+
+def test_the_detail_answers_in_four_queries_whatever_its_size(api, supplier):
+    ingest_products(supplier, [
+        apparel_payload("SMALL", colors=("Red",), sizes=("S",)),
+        apparel_payload("LARGE", colors=("Red", "Blue", "Green", "Black"),
+                        sizes=("S", "M", "L", "XL", "2XL")),
+        print_payload("PRINT", options=apparel_payload("X")["options"]),
+    ])
+    api.get("/api/products")  # the token's user is now cached
+    for sku in ("SMALL", "LARGE", "PRINT"):
+        product = Product.objects.get(supplier_sku=sku)
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(f"/api/products/{product.id}").status_code == 200
+        assert len(ctx.captured_queries) <= 4, (sku, [q["sql"] for q in ctx.captured_queries])
+
+
+def test_the_detail_has_an_etag_and_answers_304_when_it_matches(api, staff_api, catalog):
+    tee = Product.objects.get(supplier_sku="PC61")
+    first = api.get(f"/api/products/{tee.id}")
+    etag = first["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert api.get(f"/api/products/{tee.id}")["ETag"] == etag
+
+    unchanged = api.get(f"/api/products/{tee.id}", HTTP_IF_NONE_MATCH=etag)
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged["ETag"] == etag
+    other = api.get(f"/api/products/{tee.id}", HTTP_IF_NONE_MATCH='"something-else"')
+    assert other.status_code == 200 and other.content == first.content
+
+    staff_api.post(f"/api/products/{tee.id}/archive")
+    archived = api.get(f"/api/products/{tee.id}", HTTP_IF_NONE_MATCH=etag)
+    assert archived.status_code == 200 and archived["ETag"] != etag
+    ingest_products(catalog, [apparel_payload("PC61", name="Essential Tee", price="5.00")])
+    staff_api.post(f"/api/products/{tee.id}/restore")
+    changed = api.get(f"/api/products/{tee.id}", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
 def test_the_detail_uses_the_same_queries_whatever_the_variant_count(api, supplier):
     ingest_products(supplier, [
         apparel_payload("SMALL", colors=("Red",), sizes=("S",)),
@@ -242,3 +346,4 @@ def test_the_detail_uses_the_same_queries_whatever_the_variant_count(api, suppli
             api.get(f"/api/products/{product.id}")
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+

@@ -5,6 +5,8 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
@@ -65,6 +67,55 @@ def test_a_tampered_or_stale_token_is_401(anonymous_api, user):
     response = anonymous_api.get("/api/products")
     assert response.status_code == 401
     assert response.json() == {"detail": "Could not validate credentials"}
+
+
+def user_queries(queries):
+    table = get_user_model()._meta.db_table
+    return [query["sql"] for query in queries if table in query["sql"]]
+
+
+def test_a_valid_token_costs_no_user_query(anonymous_api, user):
+    token = issue_access_token(user)["access_token"]
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert anonymous_api.get("/api/suppliers").status_code == 200
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = anonymous_api.get("/api/suppliers")
+
+    assert response.status_code == 200
+    assert user_queries(ctx.captured_queries) == []
+
+
+@pytest.mark.parametrize("change", ["password", "deactivate", "delete"])
+def test_a_cached_token_dies_at_once_when_its_user_changes(anonymous_api, user, change):
+    token = issue_access_token(user)["access_token"]
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert anonymous_api.get("/api/suppliers").status_code == 200
+
+    if change == "password":
+        user.set_password("a-new-password-2")
+        user.save()
+    elif change == "deactivate":
+        user.is_active = False
+        user.save()
+    else:
+        user.delete()
+
+    assert anonymous_api.get("/api/suppliers").status_code == 401
+
+
+def test_the_cached_user_holds_no_password_hash(anonymous_api, user):
+    from django.core.cache import cache
+
+    from hub.api.tokens import cache_key_for
+
+    token = issue_access_token(user)["access_token"]
+    anonymous_api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert anonymous_api.get("/api/suppliers").status_code == 200
+
+    cached = cache.get(cache_key_for(user.pk))
+    assert cached is not None
+    assert user.password not in repr(cached) and "password" not in cached["user"].__dict__
 
 
 def test_an_expired_token_is_401(anonymous_api, user, settings):

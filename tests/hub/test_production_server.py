@@ -30,6 +30,14 @@ def test_the_production_server_gives_the_largest_ingest_time_to_finish(monkeypat
     assert config.graceful_timeout >= config.timeout
 
 
+def test_the_production_server_keeps_client_connections_alive(monkeypatch):
+    config = documented_server_config(monkeypatch)
+
+    # Threaded workers keep a connection open between requests; sync workers close it.
+    assert config.worker_class_str == "gthread"
+    assert config.threads > 1 and config.keepalive >= 5
+
+
 def test_the_body_limit_takes_the_largest_ingest_of_full_products():
     # A full product: 6 colours x 5 sizes, two price tiers each, an image per colour.
     product = apparel_payload(

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from catalog.models import PrintSize
-from integrations.printops.webhooks import register_webhooks
+from integrations.printops.webhooks import register_webhooks, webhook_url
 from orders import pulls
 from orders.models import EventKind, LineStatus, Order, OrderStatus, Shipment
 from tests.orders.conftest import PRINTOPS_STORE, place_printops_order, pushed_user_products
@@ -84,6 +84,9 @@ def test_a_webhook_nudge_reads_the_order_and_its_shipment_again(
 ):
     settings.HUB_PUBLIC_URL = live_server.url
     register_webhooks(printops)
+    # Staff enter the hub's delivery URL in PrintOps.
+    requests.post(f"{sandbox.url_of('printops')}/_sandbox/delivery-url",
+                  json={"url": webhook_url(printops)}, timeout=10)
     [user_product_id, *_] = pushed_user_products(poster_shop).values()
     [order_id] = place_printops_order(
         sandbox, lines=[{"user_product_id": user_product_id, "quantity": 1}])

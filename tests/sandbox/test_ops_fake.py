@@ -606,6 +606,30 @@ def test_unknown_options_are_ignored():
     assert client.post("/oauth/token", json=CREDENTIALS).status_code == 200
 
 
+def test_a_tenant_that_serves_the_token_under_api_answers_only_there(fake, client):
+    fake.set_faults(token_at_api=True)
+
+    moved = client.post("/api/oauth/token", json=CREDENTIALS)
+    old = client.post("/oauth/token", json=CREDENTIALS)
+
+    assert moved.status_code == 200 and moved.json["access_token"]
+    assert old.status_code == 404
+    fake.set_faults(token_at_api=False)
+    assert client.post("/api/oauth/token", json=CREDENTIALS).status_code == 404
+
+
+def test_an_expired_token_may_be_answered_200_with_unauthenticated(fake, client, clock, token):
+    fake.set_faults(unauthenticated_as_200=True)
+    clock.now += 3601
+
+    response = client.post("/api/", json={"query": CATEGORIES},
+                           headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert response.json["data"] is None
+    assert response.json["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+
+
 # -- orders ----------------------------------------------------------------------------
 
 ORDERS = """
@@ -693,27 +717,3 @@ def test_orders_take_the_same_fault_switches(client, graphql, fake, pushed):
     place(client)
     fake.set_faults(graphql_error_next=1)
     assert graphql(ORDERS)["errors"][0]["message"] == "Simulated error"
-
-
-def test_a_tenant_that_serves_the_token_under_api_answers_only_there(fake, client):
-    fake.set_faults(token_at_api=True)
-
-    moved = client.post("/api/oauth/token", json=CREDENTIALS)
-    old = client.post("/oauth/token", json=CREDENTIALS)
-
-    assert moved.status_code == 200 and moved.json["access_token"]
-    assert old.status_code == 404
-    fake.set_faults(token_at_api=False)
-    assert client.post("/api/oauth/token", json=CREDENTIALS).status_code == 404
-
-
-def test_an_expired_token_may_be_answered_200_with_unauthenticated(fake, client, clock, token):
-    fake.set_faults(unauthenticated_as_200=True)
-    clock.now += 3601
-
-    response = client.post("/api/", json={"query": CATEGORIES},
-                           headers={"Authorization": f"Bearer {token}"})
-
-    assert response.status_code == 200
-    assert response.json["data"] is None
-    assert response.json["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}

@@ -1,11 +1,31 @@
 import json
 import uuid
 
+import ijson
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from catalog.ingest import ingest_products
 from catalog.models import Supplier
+
+
+def read_payloads(handle):
+    """The products of a JSON array or of JSON Lines (one product per line), read one at a
+    time, so a file of any size takes the memory of one batch."""
+    start = handle.read(1)
+    while start and start.isspace():
+        start = handle.read(1)
+    handle.seek(0)
+    if start == b"[":
+        # Numbers as json.load reads them (floats), so both formats give the same payloads.
+        yield from ijson.items(handle, "item", use_float=True)
+        return
+    for number, line in enumerate(handle, start=1):
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"line {number}: {exc}") from None
 
 
 def find_supplier(value, create=False):
@@ -22,29 +42,35 @@ def find_supplier(value, create=False):
 
 
 class Command(BaseCommand):
-    help = "Ingest canonical product payloads (a JSON list) from a file into a supplier."
+    help = (
+        "Ingest canonical product payloads from a file (a JSON list, or JSON Lines: one "
+        "product per line) into a supplier, reading it incrementally."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("supplier", help="supplier id or name")
-        parser.add_argument("file", help="a JSON file holding a list of product payloads")
+        parser.add_argument(
+            "file", help="a JSON file holding a list of product payloads, or JSON Lines"
+        )
         parser.add_argument("--create", action="store_true", help="create the supplier by name")
         parser.add_argument("--batch-size", type=int, default=200)
 
     def handle(self, supplier, file, create, batch_size, **options):
         supplier = find_supplier(supplier, create)
         try:
-            with open(file, encoding="utf-8") as handle:
-                items = json.load(handle)
-        except (OSError, ValueError) as exc:
+            with open(file, "rb") as handle, tqdm(
+                unit="product", file=self.stderr._out
+            ) as bar:
+                def progress(result):
+                    bar.update(result.processed - bar.n)
+
+                result = ingest_products(
+                    supplier, read_payloads(handle), batch_size=batch_size, progress=progress
+                )
+        except (OSError, ValueError, ijson.JSONError) as exc:
+            # The batches before the fault are stored; ingest is idempotent, so the fixed
+            # file can simply be ingested again.
             raise CommandError(f"Cannot read {file}: {exc}") from None
-        if not isinstance(items, list):
-            raise CommandError(f"{file} must hold a JSON list of products.")
-
-        with tqdm(total=len(items), unit="product", file=self.stderr._out) as bar:
-            def progress(result):
-                bar.update(result.processed - bar.n)
-
-            result = ingest_products(supplier, items, batch_size=batch_size, progress=progress)
 
         self.stdout.write(
             f"{supplier.name}: created {result.created}, updated {result.updated}, "

@@ -1,0 +1,230 @@
+"""Catalog answers built straight from database rows: the hot path of the product API.
+
+The serializers in `serializers.py` declare each answer once (they are also the OpenAPI
+schema). A `RowShape` reads a serializer's fields once and turns a `values()` row into the
+dict that serializer would make from a model object, so a product page needs neither model
+instances (with every column and timestamp parsed) nor DRF's per-field machinery per row.
+"""
+
+import uuid
+from collections import defaultdict
+
+from django.db import connections
+from rest_framework import serializers
+
+from catalog.api.serializers import (
+    ApparelDetailsSerializer,
+    OptionAttributeSerializer,
+    PrintDetailsSerializer,
+    PrintSizeSerializer,
+    ProductDetailSerializer,
+    ProductImageSerializer,
+    ProductListSerializer,
+    ProductOptionSerializer,
+    VariantPriceSerializer,
+    VariantSerializer,
+)
+from catalog.models import (
+    OptionAttribute,
+    Product,
+    ProductImage,
+    ProductOption,
+    Variant,
+    VariantPrice,
+    color_key,
+    variant_stats,
+)
+from hub.api.fields import MoneyStringField, NumberField, money_str
+
+
+def _same(value):
+    return value
+
+
+# What DRF's to_representation does for these field types, minus its machinery. Any other
+# field type (timestamps, JSON) keeps DRF's own to_representation.
+FAST_REPRESENTATIONS = {
+    serializers.UUIDField: str,
+    serializers.CharField: _same,
+    serializers.ChoiceField: _same,
+    serializers.IntegerField: _same,
+    serializers.BooleanField: _same,
+    NumberField: float,
+    MoneyStringField: money_str,
+}
+
+
+class RowShape:
+    """A serializer's answer made from a values() row whose keys are `prefix` + field source.
+
+    Nested answers and the fields named `computed` are not columns: `render` takes them as
+    keyword arguments and puts them in their declared place.
+    """
+
+    def __init__(self, serializer_class, prefix="", computed=()):
+        self.fields = []
+        for name, field in serializer_class().fields.items():
+            if name in computed or isinstance(field, serializers.BaseSerializer):
+                self.fields.append((name, None, None))
+            else:
+                key = prefix + field.source.replace(".", "__")
+                represent = FAST_REPRESENTATIONS.get(type(field), field.to_representation)
+                self.fields.append((name, key, represent))
+        self.columns = [key for _, key, _ in self.fields if key is not None]
+
+    def render(self, row, **given):
+        answer = {}
+        for name, key, represent in self.fields:
+            if key is None:
+                answer[name] = given[name]
+            else:
+                value = row[key]
+                answer[name] = None if value is None else represent(value)
+        return answer
+
+
+LIST = RowShape(
+    ProductListSerializer,
+    computed=("variant_count", "price_min", "price_max", "total_inventory"),
+)
+DETAIL = RowShape(ProductDetailSerializer, computed=("images_by_color",))
+APPAREL_DETAILS = RowShape(ApparelDetailsSerializer, prefix="apparel_details__")
+PRINT_DETAILS = RowShape(PrintDetailsSerializer, prefix="print_details__")
+SIZE = RowShape(PrintSizeSerializer, prefix="sizes__")
+VARIANT = RowShape(VariantSerializer)
+PRICE = RowShape(VariantPriceSerializer, prefix="prices__")
+IMAGE = RowShape(ProductImageSerializer)
+OPTION = RowShape(ProductOptionSerializer)
+ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
+
+NO_STATS = {"variant_count": 0, "price_min": None, "price_max": None, "total_inventory": 0}
+
+
+def product_list(page, queryset):
+    """The list answer of a page of `LIST.columns` rows, read by the sliced `queryset`."""
+    stats = variant_stats(queryset) if page else {}
+    answer = []
+    for row in page:
+        counted = stats.get(row["id"], NO_STATS)
+        answer.append(LIST.render(
+            row,
+            variant_count=counted["variant_count"] or 0,
+            price_min=_number(counted["price_min"]),
+            price_max=_number(counted["price_max"]),
+            total_inventory=counted["total_inventory"] or 0,
+        ))
+    return answer
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+class OneProductRows:
+    """A values() query of one product's rows, built and compiled once, then run with each
+    product's id: the detail's queries differ only in that id, and building and compiling
+    them with the ORM costs more than running them."""
+
+    SENTINEL = uuid.UUID(int=0)
+
+    def __init__(self, make):
+        self.make = make
+        self.compiled = {}
+
+    def __call__(self, product_id):
+        using = Product.objects.db
+        connection = connections[using]
+        if using not in self.compiled:
+            self.compiled[using] = self.compile(using, connection)
+        sql, params, names, converters = self.compiled[using]
+        key = Product._meta.pk.get_db_prep_value(product_id, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key if param is self.SENTINEL else param for param in params])
+            rows = cursor.fetchall()
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in converters:
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+            yield dict(zip(names, row, strict=True))
+
+    def compile(self, using, connection):
+        queryset = self.make(self.SENTINEL)
+        compiler = queryset.query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        placeholder = Product._meta.pk.get_db_prep_value(self.SENTINEL, connection)
+        params = [self.SENTINEL if param == placeholder else param for param in params]
+        converters = compiler.get_converters([column for column, _, _ in compiler.select])
+        return sql, params, list(queryset.query.selected), list(converters.items())
+
+
+# The product with its supplier, its details and its print sizes (one row per size).
+PRODUCT_ROWS = OneProductRows(lambda product_id: (
+    Product.objects.filter(pk=product_id)
+    .values(*DETAIL.columns, *APPAREL_DETAILS.columns, *PRINT_DETAILS.columns,
+            *SIZE.columns, "apparel_details", "print_details", "sizes__id")
+    .order_by("sizes__sort_order", "sizes__id")
+))
+IMAGE_ROWS = OneProductRows(lambda product_id: (
+    ProductImage.objects.filter(product_id=product_id)
+    .values(*IMAGE.columns).order_by("sort_order", "id")
+))
+VARIANT_ROWS = OneProductRows(lambda product_id: (
+    Variant.objects.filter(product_id=product_id)
+    .values(*VARIANT.columns, *PRICE.columns, "prices__id")
+    .order_by("sort_order", "id", *(f"prices__{name}" for name in VariantPrice._meta.ordering))
+))
+OPTION_ROWS = OneProductRows(lambda product_id: (
+    ProductOption.objects.filter(product_id=product_id)
+    .values(*OPTION.columns, *ATTRIBUTE.columns, "attributes__id")
+    .order_by(
+        "sort_order", "id", *(f"attributes__{name}" for name in OptionAttribute._meta.ordering)
+    )
+))
+
+
+def product_detail(product_id):
+    """The detail answer of one product, in four queries whatever its size; None if unknown."""
+    rows = list(PRODUCT_ROWS(product_id))
+    if not rows:
+        return None
+    product = rows[0]
+    images = [IMAGE.render(row) for row in IMAGE_ROWS(product_id)]
+    return DETAIL.render(
+        product,
+        variants=_nested(VARIANT_ROWS(product_id), VARIANT, "prices", PRICE, "prices__id"),
+        images=images,
+        images_by_color=_by_color(images),
+        options=_nested(
+            OPTION_ROWS(product_id), OPTION, "attributes", ATTRIBUTE, "attributes__id"
+        ),
+        apparel_details=(
+            APPAREL_DETAILS.render(product) if product["apparel_details"] is not None else None
+        ),
+        print_details=(
+            PRINT_DETAILS.render(product) if product["print_details"] is not None else None
+        ),
+        sizes=[SIZE.render(row) for row in rows if row["sizes__id"] is not None],
+    )
+
+
+def _nested(rows, parent, children_name, child, child_key):
+    """Parents with their children from rows of parent LEFT JOIN child, in row order."""
+    answers = []
+    last_id = None
+    for row in rows:
+        if row["id"] != last_id:
+            children = []
+            answers.append(parent.render(row, **{children_name: children}))
+            last_id = row["id"]
+        if row[child_key] is not None:
+            children.append(child.render(row))
+    return answers
+
+
+def _by_color(images):
+    groups = defaultdict(list)
+    for image in images:
+        groups[color_key(image["color"])].append(image)
+    return groups
+
