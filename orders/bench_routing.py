@@ -14,7 +14,7 @@ import time
 import requests
 from django.contrib.auth import get_user_model
 
-from catalog.bench import BenchError, bench_payload, remove_bench_supplier
+from catalog.bench import SKU_PREFIX, BenchError, bench_payload, remove_bench_supplier
 from catalog.ingest import ingest_products
 from catalog.models import Supplier
 from hub.celery import app
@@ -35,6 +35,9 @@ CATALOG_CUSTOMER = "Bench routing OMS catalog"
 SHOP = "Bench routing shop"
 STORE_BATCH = 100
 STALL_SECONDS = 120
+# Orders name their lines by SKU, and the bench catalog (there while the sections run) has
+# bench_payload's SKUs too: the routing products' SKUs are their own, or no line resolves.
+ROUTING_SKU_PREFIX = f"{SKU_PREFIX}ROUTE-"
 
 
 def routing_section(run):
@@ -68,7 +71,7 @@ def routing_section(run):
 
 def bench_setup(run, sandbox_url, supplier_name):
     supplier = Supplier.objects.create(name=supplier_name)
-    ingest_products(supplier, [bench_payload(index, 3, 1, 1) for index in range(PRODUCTS)])
+    ingest_products(supplier, [routing_payload(index) for index in range(PRODUCTS)])
     owner, _ = get_user_model().objects.get_or_create(username="bench")
     integration = OMSIntegration.objects.create(
         name=INTEGRATION, base_url=f"{sandbox_url}/oms", api_token="demo-oms-token",
@@ -85,6 +88,15 @@ def bench_setup(run, sandbox_url, supplier_name):
     skus = [sku for product in supplier.products.all()
             for sku in product.variants.values_list("sku", flat=True)]
     return shop, skus
+
+
+def routing_payload(index):
+    """bench_payload's product at `index`, its SKUs under ROUTING_SKU_PREFIX."""
+    payload = bench_payload(index, 3, 1, 1)
+    payload["supplier_sku"] = payload["supplier_sku"].replace(SKU_PREFIX, ROUTING_SKU_PREFIX, 1)
+    for variant in payload["variants"]:
+        variant["sku"] = variant["sku"].replace(SKU_PREFIX, ROUTING_SKU_PREFIX, 1)
+    return payload
 
 
 def timed_routing(run, sandbox_url, shop, skus, workers):
@@ -115,7 +127,8 @@ def timed_routing(run, sandbox_url, shop, skus, workers):
             if now_done != done:
                 done, moved_at = now_done, time.monotonic()
             if running.stopped() or time.monotonic() - moved_at > STALL_SECONDS:
-                failed = lines.filter(status=LineStatus.FAILED).first()
+                failed = lines.filter(
+                    status__in=[LineStatus.FAILED, LineStatus.UNMATCHED]).first()
                 raise BenchError(f"Routing stopped at {done}/{total} lines"
                                  + (f": {failed.error}" if failed else "")
                                  + f". The workers' log ends: {running.log()}")

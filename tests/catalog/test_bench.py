@@ -51,6 +51,7 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     assert_push(report["sections"]["push"])
     assert_images(report["sections"]["images"])
     assert_orders(report["sections"]["orders"])
+    assert_routing(report["sections"]["routing"])
     assert not Supplier.objects.exists()
     assert not Product.objects.exists() and not Variant.objects.exists()
     assert not Category.objects.exists()
@@ -96,3 +97,17 @@ def assert_orders(orders):
     # A fixed number of queries per page of orders, not per order or line.
     assert orders["queries_per_page"] <= 20
     assert orders["unchanged_orders"] == 260 and orders["unchanged_pull_order_writes"] == 0
+
+
+def assert_routing(routing):
+    if "skipped" in routing:
+        assert routing["skipped"].startswith(("needs ", "other workers"))
+        return
+    # The bench catalog holds SKUs like the routing products' while the sections run:
+    # every line must still resolve and reach the OMS, one OMS order per order.
+    assert "error" not in routing, routing.get("error")
+    assert routing["orders"] == 260 and routing["lines_per_order"] == 3
+    for workers in ("1_worker", "2_workers"):
+        assert routing[f"oms_orders_created_{workers}"] == 260
+        assert routing[f"oms_429_{workers}"] == 0
+        assert routing[f"orders_per_second_{workers}"] > 0
