@@ -1,6 +1,7 @@
 """What the admin's home page shows: what needs attention now, each number a link.
 
-Every section is one query (or two), whatever the size of the catalog or the log.
+Every section is one query (or two), whatever the size of the catalog, the log or the
+orders.
 """
 
 from django.db.models import Count, Max, OuterRef, Q, Subquery
@@ -11,9 +12,14 @@ from catalog.models import Product, Supplier
 from integrations.admin import integration_url, progress_text
 from integrations.models import ImportTask, Integration, SyncStatus
 from integrations.schedules import next_run_at
+from orders.models import EventKind, Order, OrderEvent, OrderPull, OrderStatus
 from pushes.models import PushLog
 
 RUNNING_IMPORT_STATUSES = [ImportTask.Status.PENDING, ImportTask.Status.STARTED]
+# Orders on their way, shown by status (shipped and cancelled ones need nothing).
+OPEN_ORDER_STATUSES = [OrderStatus.RECEIVED, OrderStatus.IN_PRODUCTION,
+                       OrderStatus.PARTIALLY_SHIPPED]
+STOREFRONT_EVENT_KINDS = [EventKind.STOREFRONT_UPDATED, EventKind.STOREFRONT_UPDATE_FAILED]
 
 
 def changelist(model, **filters):
@@ -95,6 +101,40 @@ def running_imports():
     ]
 
 
+def storefront_not_updated_count():
+    """Orders whose latest storefront update failed (a later success clears it)."""
+    latest = OrderEvent.objects.filter(
+        order=OuterRef("pk"), kind__in=STOREFRONT_EVENT_KINDS).order_by("-at", "-id")
+    return Order.objects.alias(storefront_event=Subquery(latest.values("kind")[:1])).filter(
+        storefront_event=EventKind.STOREFRONT_UPDATE_FAILED).count()
+
+
+def orders_section():
+    """Orders needing attention, open orders by status, failed order pulls."""
+    counts = dict(
+        Order.objects.filter(status__in=[OrderStatus.NEEDS_ATTENTION, *OPEN_ORDER_STATUSES])
+        .values_list("status").annotate(count=Count("pk")).order_by()
+    )
+    pulls = OrderPull.objects.filter(status=SyncStatus.ERROR).select_related(
+        "customer").order_by("customer__name")
+    return {
+        "needs_attention": counts.get(OrderStatus.NEEDS_ATTENTION, 0),
+        "needs_attention_url": changelist(Order, attention="yes"),
+        "by_status": [
+            {"status": status, "label": status.label, "count": counts.get(status, 0),
+             "url": changelist(Order, status__exact=status)}
+            for status in OPEN_ORDER_STATUSES
+        ],
+        "storefront_not_updated": storefront_not_updated_count(),
+        "failed_pulls": [
+            {"customer": pull.customer.name, "error": pull.last_error or "",
+             "finished_at": pull.finished_at,
+             "url": reverse("admin:orders_orderpull_change", args=[pull.pk])}
+            for pull in pulls
+        ],
+    }
+
+
 def dashboard(since):
     imports = running_imports()
     pushes = failed_pushes(since)
@@ -107,7 +147,5 @@ def dashboard(since):
                                         within="24h"),
         "imports": imports,
         "imports_url": changelist(ImportTask, status__in=",".join(RUNNING_IMPORT_STATUSES)),
-        # The order desk's sections (orders needing attention, storefronts not updated)
-        # join here when the orders app is part of the hub.
-        "orders": None,
+        "orders": orders_section(),
     }

@@ -1,4 +1,7 @@
-"""Canonical product payloads for tests, built the way sources build them."""
+"""Canonical product payloads and orders for tests, built the way sources build them."""
+
+from orders.payload import CanonicalAddress, CanonicalLine, CanonicalOrder, CanonicalShipment
+from orders.services import store_orders
 
 
 def apparel_payload(sku, *, name=None, brand="Port & Company", category=("Apparel", "T-Shirts"),
@@ -60,3 +63,19 @@ def print_payload(sku, *, name=None, category=("Print", "Posters"), **extra):
         ],
         **extra,
     }
+
+
+def make_order(customer, n, sku="PC61-NAT-S", shipped=False):
+    """An order stored as the API intake stores it: one line of `sku`."""
+    canonical = CanonicalOrder(
+        source="api", source_order_id=f"A-{n}", order_number=f"10{n}", currency="USD",
+        total="12.50", buyer_name="Ann Lee", buyer_email="ann@example.com",
+        shipping_address=CanonicalAddress(name="Ann Lee", address_1="1 Main St",
+                                          city="Nashville", postal_code="37207",
+                                          country_code="US"),
+        lines=[CanonicalLine(source_line_id="1", quantity=2, sku=sku, unit_price="6.25")],
+        shipments=[CanonicalShipment(source_shipment_id="S1", carrier="UPS",
+                                     tracking_number="1ZTRACK", lines=[("1", 2)])]
+        if shipped else [],
+    )
+    return store_orders(customer, [canonical]).orders[("api", f"A-{n}")]

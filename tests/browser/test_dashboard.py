@@ -1,12 +1,23 @@
 import pytest
 
+from catalog.models import Variant
 from integrations.models import SyncRun
+from orders.models import Order, OrderPull
 from pushes.models import PushLog
+from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_dashboard_shows_what_needs_attention(browser, shop):
+    storefront = shop["storefront_customer"]
+    sku = Variant.objects.filter(product=shop["products"][0]).values_list("sku", flat=True)[0]
+    for n in range(3):
+        make_order(storefront, n, sku=sku)
+    for n in range(3, 5):
+        make_order(storefront, n, sku="NOT-IN-THE-CATALOG")
+    OrderPull.objects.update_or_create(customer=storefront, defaults={
+        "status": "error", "last_error": "The storefront answered 401: token expired"})
     browser.open("/admin/")
 
     integrations = browser.text("#dash-integrations")
@@ -17,6 +28,12 @@ def test_the_dashboard_shows_what_needs_attention(browser, shop):
     failed = browser.text("#dash-failed-pushes")
     assert "Demo Storefront Co." in failed and "prices" in failed
     assert "Imports running" in browser.text("#dashboard")
+    orders = browser.text("#dash-orders")
+    assert browser.text("#dash-orders-attention") == "2"
+    assert "Received\n3" in orders or "Received 3" in orders
+    assert "Storefront not updated" in orders
+    pulls = browser.text("#dash-order-pulls")
+    assert "Demo Storefront Co." in pulls and "token expired" in pulls
     assert "Everything" in browser.text()  # the app list stays reachable
     browser.assert_fits()
     browser.screenshot("dashboard")
@@ -29,6 +46,15 @@ def test_the_dashboard_shows_what_needs_attention(browser, shop):
     assert len(rows) == PushLog.objects.filter(
         status="failed", customer=shop["storefront_customer"]).count() == 2
     assert "Failed" in browser.text("#result_list")
+    browser.assert_fits()
+
+    # The needs-attention number opens the orders staff must act on.
+    browser.open("/admin/")
+    browser.click("#dash-orders-attention")
+    assert "attention=yes" in browser.driver.current_url
+    rows = browser.find_all("#result_list tbody tr")
+    assert len(rows) == Order.objects.filter(status="needs_attention").count() == 2
+    assert "Needs attention" in browser.text("#result_list")
     browser.assert_fits()
 
     # The supplier's number opens its products.

@@ -6,28 +6,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import LineStatus, Order, OrderPull
-from orders.payload import CanonicalAddress, CanonicalLine, CanonicalOrder, CanonicalShipment
-from orders.services import store_orders
 from pushes.models import Customer
+from tests.factories import make_order
 
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("admin:orders_order_changelist")
-
-
-def make_order(customer, n, sku="PC61-NAT-S", shipped=False):
-    canonical = CanonicalOrder(
-        source="api", source_order_id=f"A-{n}", order_number=f"10{n}", currency="USD",
-        total="12.50", buyer_name="Ann Lee", buyer_email="ann@example.com",
-        shipping_address=CanonicalAddress(name="Ann Lee", address_1="1 Main St",
-                                          city="Nashville", postal_code="37207",
-                                          country_code="US"),
-        lines=[CanonicalLine(source_line_id="1", quantity=2, sku=sku, unit_price="6.25")],
-        shipments=[CanonicalShipment(source_shipment_id="S1", carrier="UPS",
-                                     tracking_number="1ZTRACK", lines=[("1", 2)])]
-        if shipped else [],
-    )
-    return store_orders(customer, [canonical]).orders[("api", f"A-{n}")]
 
 
 @pytest.fixture
@@ -124,3 +108,49 @@ def test_staff_edit_the_pull_schedule(admin_client, sandbox, ops_shop):
     assert response.status_code == 302
     pull.schedule.refresh_from_db()
     assert pull.schedule.interval.every == 15 and not pull.schedule.enabled
+
+
+def test_the_dashboard_shows_the_order_desk_in_a_fixed_number_of_queries(
+        admin_client, customer, tee):
+    from orders.models import EventKind, OrderEvent, OrderStatus
+
+    make_order(customer, 1)
+    make_order(customer, 2, sku="NOPE")
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get("/admin/").status_code == 200
+
+    for n in range(3, 6):
+        make_order(customer, n)
+    for n in range(6, 8):
+        make_order(customer, n, sku="NOPE")
+    # Storefront updates: failed last (counts), failed then updated (does not), updated.
+    first, second, third = Order.objects.filter(status=OrderStatus.RECEIVED)[:3]
+    OrderEvent.objects.create(order=first, kind=EventKind.STOREFRONT_UPDATED)
+    OrderEvent.objects.create(order=first, kind=EventKind.STOREFRONT_UPDATE_FAILED)
+    OrderEvent.objects.create(order=first, kind=EventKind.STATUS_CHANGED)
+    OrderEvent.objects.create(order=second, kind=EventKind.STOREFRONT_UPDATE_FAILED)
+    OrderEvent.objects.create(order=second, kind=EventKind.STOREFRONT_UPDATED)
+    OrderEvent.objects.create(order=third, kind=EventKind.STOREFRONT_UPDATED)
+    for name in ("Alpha Prints", "Beta Prints"):
+        OrderPull.objects.create(customer=Customer.objects.create(name=name), status="error",
+                                 last_error=f"{name}: storefront answered 401")
+    OrderPull.objects.create(customer=Customer.objects.create(name="Gamma"), status="completed",
+                             last_error=None)
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get("/admin/")
+    assert len(many) == len(few)
+
+    orders = response.context["dashboard"]["orders"]
+    assert orders["needs_attention"] == 3
+    assert orders["needs_attention_url"] == LIST + "?attention=yes"
+    assert [(row["status"], row["count"]) for row in orders["by_status"]] == [
+        ("received", 4), ("in_production", 0), ("partially_shipped", 0)]
+    assert orders["by_status"][0]["url"] == LIST + "?status__exact=received"
+    assert orders["storefront_not_updated"] == 1
+    pulls = orders["failed_pulls"]
+    assert [row["customer"] for row in pulls] == ["Alpha Prints", "Beta Prints"]
+    assert pulls[0]["error"] == "Alpha Prints: storefront answered 401"
+    alpha = OrderPull.objects.get(customer__name="Alpha Prints")
+    assert pulls[0]["url"] == reverse("admin:orders_orderpull_change", args=[alpha.pk])
+    html = response.content.decode()
+    assert 'id="dash-orders"' in html and "Beta Prints: storefront answered 401" in html
