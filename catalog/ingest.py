@@ -10,6 +10,7 @@ refuses, is reported and skipped; the other items of the batch are still stored.
 import hashlib
 import json
 import logging
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
@@ -204,6 +205,9 @@ class _Ingest:
             # Rare: a row the database refuses. Store the others one by one so the bad
             # item is the only one lost, and name it.
             logger.warning("Batch write failed; retrying %s items one by one", len(changed))
+            # A product another load stored meanwhile is updated now, not inserted.
+            existing = dict(self.products([product["supplier_sku"] for _, product in changed])
+                            .values_list("supplier_sku", "content_hash"))
             for index, product in changed:
                 try:
                     result.add(self.store([(index, product)], existing))
@@ -229,67 +233,72 @@ class _Ingest:
 
     def write(self, changed, existing, result):
         now = timezone.now()
+        fresh = {data["supplier_sku"]: uuid.uuid4() for _, data in changed
+                 if data["supplier_sku"] not in existing}
         products = []
         for _, data in changed:
             category = self.category_for(data["category_path"])
-            products.append(Product(
-                supplier=self.supplier,
-                supplier_sku=data["supplier_sku"],
-                product_name=data["product_name"],
-                brand=data["brand"],
-                category=category,
-                category_name=category.name if category else None,
-                description=data["description"],
-                product_type=data["product_type"],
-                image_url=data["image_url"],
-                external_catalogue=data["external_catalogue"],
-                is_filler=data["is_filler"],
-                last_synced=now,
-                content_hash=data["content_hash"],
-                source_hash=data["source_hash"],
-            ))
-        Product.objects.bulk_create(
-            products, update_conflicts=True, unique_fields=["supplier", "supplier_sku"],
-            update_fields=[
-                "product_name", "brand", "category", "category_name", "description",
-                "product_type", "image_url", "external_catalogue", "is_filler", "last_synced",
-                "content_hash", "source_hash", "updated_at",
-            ],
-        )
+            products.append({
+                "supplier_id": self.supplier.pk,
+                "supplier_sku": data["supplier_sku"],
+                "product_name": data["product_name"],
+                "brand": data["brand"],
+                "category_id": category.pk if category else None,
+                "category_name": category.name if category else None,
+                "description": data["description"],
+                "product_type": data["product_type"],
+                "image_url": data["image_url"],
+                "external_catalogue": data["external_catalogue"],
+                "is_filler": data["is_filler"],
+                "last_synced": now,
+                "content_hash": data["content_hash"],
+                "source_hash": data["source_hash"],
+            })
+        insert_rows(Product, [{**row, "id": fresh[row["supplier_sku"]]} for row in products
+                              if row["supplier_sku"] in fresh], now)
+        updated = [Product(**row) for row in products if row["supplier_sku"] not in fresh]
+        if updated:
+            Product.objects.bulk_create(
+                updated, update_conflicts=True, unique_fields=["supplier", "supplier_sku"],
+                update_fields=[
+                    "product_name", "brand", "category", "category_name", "description",
+                    "product_type", "image_url", "external_catalogue", "is_filler",
+                    "last_synced", "content_hash", "source_hash", "updated_at",
+                ],
+            )
         ids = dict(
-            Product.objects.filter(
-                supplier=self.supplier, supplier_sku__in=[d["supplier_sku"] for _, d in changed]
-            ).values_list("supplier_sku", "id")
-        )
-        by_id = {ids[data["supplier_sku"]]: data for _, data in changed}
-        existing_ids = {ids[sku] for sku in existing if sku in ids}
-        product_ids = list(by_id)
+            self.products([p.supplier_sku for p in updated]).values_list("supplier_sku", "id")
+        ) if updated else {}
+        by_id = {(fresh.get(data["supplier_sku"]) or ids[data["supplier_sku"]]): data
+                 for _, data in changed}
+        new_ids = set(fresh.values())
+        write = _Children(now, list(by_id), new_ids)
 
-        variant_ids = _upsert_children(
-            Variant, "product_id", "variant_key", product_ids,
+        variant_ids = write.children(
+            Variant, "product_id", "variant_key",
             [
-                Variant(product_id=pid, variant_key=v["variant_key"], sku=v["sku"],
-                        color=v["color"], size=v["size"], base_price=v["base_price"],
-                        inventory=v["inventory"], warehouse=v["warehouse"], sort_order=n)
+                {"product_id": pid, "variant_key": v["variant_key"], "sku": v["sku"],
+                 "color": v["color"], "size": v["size"], "base_price": v["base_price"],
+                 "inventory": v["inventory"], "warehouse": v["warehouse"], "sort_order": n}
                 for pid, data in by_id.items() for n, v in enumerate(data["variants"])
             ],
             ["sku", "color", "size", "base_price", "inventory", "warehouse", "sort_order",
              "updated_at"],
         )
-        # New products have no prices to replace.
+        # Prices have no key of their own: an updated product's are replaced.
         VariantPrice.objects.filter(
-            variant_id__in=[pk for (pid, _), pk in variant_ids.items() if pid in existing_ids]
+            variant_id__in=[pk for (pid, _), pk in variant_ids.items() if pid not in new_ids]
         ).delete()
-        VariantPrice.objects.bulk_create([
-            VariantPrice(variant_id=variant_ids[(pid, v["variant_key"])], **price)
+        insert_rows(VariantPrice, [
+            {"variant_id": variant_ids[(pid, v["variant_key"])], **price}
             for pid, data in by_id.items() for v in data["variants"] for price in v["prices"]
-        ])
-        _upsert_children(
-            ProductImage, "product_id", "source_url", product_ids,
+        ], now)
+        write.children(
+            ProductImage, "product_id", "source_url",
             [
-                ProductImage(product_id=pid, source_url=i["url"], url=i["url"],
-                             image_type=i["image_type"], color=i["color"],
-                             sort_order=i["sort_order"], checksum=i["checksum"])
+                {"product_id": pid, "source_url": i["url"], "url": i["url"],
+                 "image_type": i["image_type"], "color": i["color"],
+                 "sort_order": i["sort_order"], "checksum": i["checksum"]}
                 for pid, data in by_id.items() for i in data["images"] or ()
             ],
             # `url` and `checksum` are left alone: they may describe a hosted copy of the
@@ -297,30 +306,31 @@ class _Ingest:
             ["image_type", "color", "sort_order", "updated_at"],
             parents_to_prune=[pid for pid, data in by_id.items() if data["images"] is not None],
         )
-        option_ids = _upsert_children(
-            ProductOption, "product_id", "option_key", product_ids,
+        option_ids = write.children(
+            ProductOption, "product_id", "option_key",
             [
-                ProductOption(product_id=pid, option_key=o["option_key"], title=o["title"],
-                              options_type=o["options_type"], sort_order=o["sort_order"],
-                              master_option_id=o["master_option_id"], required=o["required"])
+                {"product_id": pid, "option_key": o["option_key"], "title": o["title"],
+                 "options_type": o["options_type"], "sort_order": o["sort_order"],
+                 "master_option_id": o["master_option_id"], "required": o["required"]}
                 for pid, data in by_id.items() for o in data["options"]
             ],
             ["title", "options_type", "sort_order", "master_option_id", "required",
              "updated_at"],
         )
-        _upsert_children(
-            OptionAttribute, "option_id", "title", list(option_ids.values()),
+        _Children(now, list(option_ids.values()),
+                  {pk for (pid, _), pk in option_ids.items() if pid in new_ids}).children(
+            OptionAttribute, "option_id", "title",
             [
-                OptionAttribute(option_id=option_ids[(pid, o["option_key"])], **a)
+                {"option_id": option_ids[(pid, o["option_key"])], **a}
                 for pid, data in by_id.items() for o in data["options"] for a in o["attributes"]
             ],
             ["sort_order", "attribute_key", "master_attribute_id", "price", "setup_cost",
              "multiplier", "updated_at"],
         )
-        _upsert_children(
-            PrintSize, "product_id", "size_key", product_ids,
+        write.children(
+            PrintSize, "product_id", "size_key",
             [
-                PrintSize(product_id=pid, sort_order=n, **s)
+                {"product_id": pid, "sort_order": n, **s}
                 for pid, data in by_id.items() for n, s in enumerate(data["sizes"])
             ],
             ["width", "height", "unit", "label", "sku", "price", "weight", "attributes",
@@ -332,7 +342,7 @@ class _Ingest:
             sku = data["supplier_sku"]
             result.record(sku, UPDATED if sku in existing else CREATED)
             result.variants += len(data["variants"]) or len(data["sizes"])
-        result.changed_product_ids.extend(product_ids)
+        result.changed_product_ids.extend(by_id)
 
     def write_details(self, by_id):
         apparel = {pid: d for pid, d in by_id.items() if d["product_type"] == "apparel"}
@@ -376,14 +386,43 @@ class _Ingest:
         return parent
 
 
-def _upsert_children(model, parent_field, key_field, parent_ids, rows, update_fields,
-                     parents_to_prune=None):
-    """Upsert `rows` by (parent, key), delete the parents' other children.
+class _Children:
+    """Writes the child rows of a batch's `parents`. The rows of new parents
+    (`new_parents`) are inserted as they are; those of stored parents are upserted by
+    (parent, key) and the parents' other children deleted."""
 
-    Only the children of `parents_to_prune` (default: all parents) are deleted.
+    def __init__(self, now, parents, new_parents):
+        self.now = now
+        self.parents = parents
+        self.new_parents = new_parents
+
+    def children(self, model, parent_field, key_field, rows, update_fields, *,
+                 parents_to_prune=None):
+        """Write `rows` (dicts of column values) of `model`; {(parent_id, key): id} of the
+        rows kept. Only the stored children of `parents_to_prune` (default every parent)
+        are deleted when not in `rows`."""
+        new, stored = [], []
+        for row in rows:
+            if row[parent_field] in self.new_parents:
+                row["id"] = uuid.uuid4()
+                new.append(row)
+            else:
+                stored.append(row)
+        insert_rows(model, new, self.now)
+        ids = {(row[parent_field], row[key_field]): row["id"] for row in new}
+        stored_parents = [pk for pk in self.parents if pk not in self.new_parents]
+        if stored_parents:
+            prune = set(stored_parents if parents_to_prune is None else parents_to_prune)
+            ids |= _upsert_children(model, parent_field, key_field, stored_parents,
+                                    [model(**row) for row in stored], update_fields, prune)
+        return ids
+
+
+def _upsert_children(model, parent_field, key_field, parent_ids, rows, update_fields, prune):
+    """Upsert `rows` by (parent, key), delete the other children of the parents in `prune`.
+
     Returns {(parent_id, key): id} for the rows kept.
     """
-    prune = set(parent_ids if parents_to_prune is None else parents_to_prune)
     if rows:
         model.objects.bulk_create(
             rows, update_conflicts=True, update_fields=update_fields,
@@ -401,3 +440,46 @@ def _upsert_children(model, parent_field, key_field, parent_ids, rows, update_fi
     if stale:
         model.objects.filter(pk__in=stale).delete()
     return kept
+
+
+def insert_rows(model, rows, now):
+    """Insert new rows of `model` (dicts of column values by attribute name; a missing
+    field takes its default, timestamps `now`).
+
+    On PostgreSQL the rows are copied in (COPY): the fastest way into a table, and what a
+    first load is made of. The values must be ready to store as they are (the payload's
+    decimals already have their column's scale).
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows])
+        return
+    fields = [f for f in model._meta.concrete_fields
+              if not (f.primary_key and f.get_internal_type() == "BigAutoField")]
+    makers = [_column_value(field, now) for field in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # The driver's own cursor copies; its errors are raised as Django's, like a query's.
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    ) as copy:
+        for row in rows:
+            copy.write_row([make(row) for make in makers])
+
+
+def _column_value(field, now):
+    """A function of a row dict giving `field`'s value to store."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda row: now
+    name = field.attname
+    if field.get_internal_type() == "JSONField":
+        def prepared(row):
+            value = row[name] if name in row else field.get_default()
+            return field.get_db_prep_save(value, connection)
+        return prepared
+    if field.has_default() and not callable(field.default):
+        default = field.get_default()
+        return lambda row: row.get(name, default)
+    if field.has_default():
+        return lambda row: row[name] if name in row else field.get_default()
+    return lambda row: row.get(name)

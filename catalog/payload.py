@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections import Counter
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from django.db.backends.base.operations import BaseDatabaseOperations
 
@@ -60,16 +61,16 @@ class _Checker:
 
     def string(self, data, key, loc, column, *, required=False):
         value = data.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            self.error((*loc, key), "Input should be a valid string", "string_type")
+            return None
+        value = value.strip() if value else None
+        if not value:
             if required:
                 self.error((*loc, key), "Field required", "missing")
             return None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            self.error((*loc, key), "Input should be a valid string", "string_type")
-            return None
-        value = value.strip()
         if not self.storable(value, (*loc, key)):
             return None
         if column.max_length and len(value) > column.max_length:
@@ -94,17 +95,21 @@ class _Checker:
         except InvalidOperation:
             self.error((*loc, key), "Input should be a valid decimal", "decimal_parsing")
             return None
-        maximum = Decimal(10) ** (column.max_digits - column.decimal_places)
-        if (
-            not number.is_finite() or number < minimum
-            or number.quantize(Decimal(1).scaleb(-column.decimal_places)) >= maximum
-        ):
+        scale, maximum = _decimal_column(column)
+        try:
+            # At the column's own scale, so the value is stored as it is (and hashed as
+            # it will be read back).
+            number = (number.quantize(scale)
+                      if number.is_finite() and number >= minimum else None)
+        except InvalidOperation:  # more digits than any column holds
+            number = None
+        if number is None or number >= maximum:
             self.error(
                 (*loc, key), f"Input should be a finite number between {minimum} and {maximum}",
                 "decimal_range",
             )
             return None
-        return number.quantize(Decimal("0.0001"))
+        return number
 
     def integer(self, data, key, loc, column, *, default=None):
         value = data.get(key)
@@ -179,11 +184,20 @@ def _unstorable_text(text):
     """(msg, type) when PostgreSQL cannot store `text`, else None."""
     if "\x00" in text:
         return "String should not contain NUL characters", "string_nul"
+    if text.isascii():
+        return None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return "String should be valid Unicode", "string_unicode"
     return None
+
+
+@cache
+def _decimal_column(column):
+    """A decimal column's (scale, exclusive maximum)."""
+    return (Decimal(1).scaleb(-column.decimal_places),
+            Decimal(10) ** (column.max_digits - column.decimal_places))
 
 
 def _texts(value):

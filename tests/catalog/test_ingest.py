@@ -383,3 +383,52 @@ def test_a_print_pricing_method_outside_the_documented_enum_is_an_item_error(sup
     assert dict(Product.objects.values_list("supplier_sku", "print_details__pricing_method")) == {
         "SIZES": "per_size", "FORMULA": "formula",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_product_another_load_stores_meanwhile_is_updated_not_lost(supplier):
+    """New products are copied in; when another load commits the same SKU between this
+    load's read and its write, the product is updated rather than refused."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    other_started, other_may_commit = threading.Event(), threading.Event()
+
+    def other_load():
+        try:
+            with transaction.atomic():
+                ingest_products(supplier, [apparel_payload("RACE", name="Stored by the other")])
+                other_started.set()
+                other_may_commit.wait(10)
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=other_load)
+    other.start()
+    assert other_started.wait(10)
+    outcome = {}
+
+    def this_load():
+        try:
+            outcome["result"] = ingest_products(
+                supplier, [apparel_payload("RACE", name="Stored by this load"),
+                           apparel_payload("CALM")])
+        finally:
+            connection.close()
+
+    this = threading.Thread(target=this_load)
+    this.start()
+    time.sleep(0.5)  # this load now waits on the other's uncommitted row
+    other_may_commit.set()
+    other.join(10)
+    this.join(10)
+
+    result = outcome["result"]
+    assert (result.created, result.updated, result.failed) == (1, 1, 0)
+    assert result.outcomes == {"RACE": "updated", "CALM": "created"}
+    assert Product.objects.get(supplier_sku="RACE").product_name == "Stored by this load"
+    assert Variant.objects.filter(product__supplier_sku="RACE").count() == 4
