@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
+import orjson
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -107,9 +108,19 @@ def _sku_of(raw):
 
 
 def source_hash(raw, is_filler):
-    """A hash of a raw payload (and of the is_filler it is ingested with)."""
-    encoded = json.dumps([raw, is_filler], sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    """A hash of a raw payload (and of the is_filler it is ingested with).
+
+    Taken of every payload of every load, so it is what an unchanged reload costs: the
+    fast encoder, or the standard one for what it refuses (integers beyond 64 bits, text
+    that is not valid Unicode).
+    """
+    try:
+        encoded = orjson.dumps([raw, is_filler], default=str,
+                               option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        encoded = json.dumps([raw, is_filler], sort_keys=True, default=str,
+                             separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def refresh_planner_statistics():

@@ -432,3 +432,16 @@ def test_a_product_another_load_stores_meanwhile_is_updated_not_lost(supplier):
     assert result.outcomes == {"RACE": "updated", "CALM": "created"}
     assert Product.objects.get(supplier_sku="RACE").product_name == "Stored by this load"
     assert Variant.objects.filter(product__supplier_sku="RACE").count() == 4
+
+
+def test_payloads_the_fast_encoder_refuses_are_hashed_all_the_same(supplier):
+    big = apparel_payload("BIG", vendor_ref=2**70)  # an integer beyond 64 bits
+    odd = apparel_payload("ODD")
+    odd["variants"][0]["inventory"] = "\ud800"  # text that is not valid Unicode
+
+    first = ingest_products(supplier, [big, odd])
+    again = ingest_products(supplier, [big, odd])
+
+    assert (first.created, first.failed) == (1, 1)
+    assert first.errors[0]["errors"][0]["loc"] == ["variants", 0, "inventory"]
+    assert again.outcomes == {"BIG": "unchanged", "ODD": "failed"}
