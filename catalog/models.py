@@ -207,31 +207,32 @@ class Product(TimeStamped):
             self.refresh_from_db(fields=["archived_at", "updated_at"])
 
 
-def variant_stats(products):
+def variant_stats(product_ids, using="default"):
     """variant_count, price_min, price_max and total_inventory per product id, in one query.
 
-    `products` is a queryset of products (a page: filtered, ordered, sliced) that the
-    database reads once as a common table expression, so no list of ids travels back. A
-    product's configurations are its variants and its print sizes (a print product sells
-    sizes): both are counted, their prices give the range, and sizes hold no inventory.
+    Given the ids of a page already read, not the page's query: reading that again (a deep
+    offset, a search, a category tree) would cost as much as the page itself. A product's
+    configurations are its variants and its print sizes (a print product sells sizes):
+    both are counted, their prices give the range, and sizes hold no inventory.
     """
-    page_sql, params = products.values("id").query.sql_with_params()
-    connection = connections[products.db]
+    connection = connections[using]
+    key = Product._meta.pk.get_db_prep_value
+    ids = [key(pk, connection) for pk in product_ids]
+    placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH page AS ({page_sql})
             SELECT product_id, COUNT(*), MIN(price), MAX(price), SUM(inventory)
             FROM (
                 SELECT product_id, base_price AS price, inventory
-                FROM {Variant._meta.db_table} WHERE product_id IN (SELECT id FROM page)
+                FROM {Variant._meta.db_table} WHERE product_id IN ({placeholders})
                 UNION ALL
                 SELECT product_id, price, 0
-                FROM {PrintSize._meta.db_table} WHERE product_id IN (SELECT id FROM page)
+                FROM {PrintSize._meta.db_table} WHERE product_id IN ({placeholders})
             ) configurations
             GROUP BY product_id
             """,
-            params,
+            ids + ids,
         )
         rows = cursor.fetchall()
     # Raw rows: the ids and amounts come back as the driver gives them.

@@ -100,9 +100,9 @@ ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
 NO_STATS = {"variant_count": 0, "price_min": None, "price_max": None, "total_inventory": 0}
 
 
-def product_list(page, queryset):
-    """The list answer of a page of `LIST.columns` rows, read by the sliced `queryset`."""
-    stats = variant_stats(queryset) if page else {}
+def product_list(page, using):
+    """The list answer of a page of `LIST.columns` rows, read from database `using`."""
+    stats = variant_stats([row["id"] for row in page], using) if page else {}
     answer = []
     for row in page:
         counted = stats.get(row["id"], NO_STATS)

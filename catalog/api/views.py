@@ -48,7 +48,7 @@ class ProductList(generics.ListAPIView):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(
-            rows.product_list(page, self.paginator.page_of(queryset))
+            rows.product_list(page, queryset.db)
         )
 
 

@@ -43,11 +43,7 @@ class SkipLimitPagination(BasePagination):
         self.limit = query_int(
             request, "limit", self.default_limit, minimum=1, cap=self.max_limit
         )
-        return list(self.page_of(queryset))
-
-    def page_of(self, queryset):
-        """The queryset sliced to the page asked for (after paginate_queryset)."""
-        return queryset[self.skip : self.skip + self.limit]
+        return list(queryset[self.skip : self.skip + self.limit])
 
     def get_paginated_response(self, data):
         return Response(data)
