@@ -1,7 +1,9 @@
 import json
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
@@ -37,6 +39,54 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def secret_field(label):
+    """A password box that is never filled in with what is stored."""
+    return forms.CharField(
+        label=label, strip=False, required=False,
+        widget=forms.PasswordInput(render_value=False),
+    )
+
+
+class WriteOnlySecretsForm(forms.ModelForm):
+    """A form whose secrets are write-only: never put back into the page, kept when left empty.
+
+    `secrets` maps each secret field to what it is called in the help text; the ones in
+    `required_secrets` must be given when the row is added; `removable_secrets` maps an
+    optional secret to the checkbox (declared on the form) that removes the stored one.
+    A change that moves a URL without giving its secret again is refused on the secret's
+    box (the model's `check_secret_destinations`, as in the API).
+    """
+
+    secrets = {}
+    required_secrets = ()
+    removable_secrets = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        adding = self.instance._state.adding
+        for name, noun in self.secrets.items():
+            self.initial.pop(name, None)
+            self.fields[name].required = adding and name in self.required_secrets
+            if not adding and getattr(self.instance, name):
+                self.fields[name].help_text = f"A {noun} is stored; leave empty to keep it."
+
+    def clean(self):
+        data = super().clean()
+        removed = [name for name, box in self.removable_secrets.items() if data.get(box)]
+        changes = {name: data[name] for name in self.changed_data if name in data}
+        changes.update((name, None) for name in removed)
+        try:
+            self.instance.check_secret_destinations(changes)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        for name in self.secrets:
+            if name in removed:
+                data[name] = None
+            elif name in data and not data[name]:
+                data[name] = getattr(self.instance, name)
+        return data
 
 
 def latest_formset(count):

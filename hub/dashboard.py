@@ -12,14 +12,13 @@ from catalog.models import Product, Supplier
 from integrations.admin import integration_url, progress_text
 from integrations.models import ImportTask, Integration, SyncStatus
 from integrations.schedules import next_run_at
-from orders.models import EventKind, Order, OrderEvent, OrderPull, OrderStatus
+from orders.models import Order, OrderPull, OrderStatus
 from pushes.models import PushLog
 
 RUNNING_IMPORT_STATUSES = [ImportTask.Status.PENDING, ImportTask.Status.STARTED]
 # Orders on their way, shown by status (shipped and cancelled ones need nothing).
 OPEN_ORDER_STATUSES = [OrderStatus.RECEIVED, OrderStatus.IN_PRODUCTION,
                        OrderStatus.PARTIALLY_SHIPPED]
-STOREFRONT_EVENT_KINDS = [EventKind.STOREFRONT_UPDATED, EventKind.STOREFRONT_UPDATE_FAILED]
 
 
 def changelist(model, **filters):
@@ -101,14 +100,6 @@ def running_imports():
     ]
 
 
-def storefront_not_updated_count():
-    """Orders whose latest storefront update failed (a later success clears it)."""
-    latest = OrderEvent.objects.filter(
-        order=OuterRef("pk"), kind__in=STOREFRONT_EVENT_KINDS).order_by("-at", "-id")
-    return Order.objects.alias(storefront_event=Subquery(latest.values("kind")[:1])).filter(
-        storefront_event=EventKind.STOREFRONT_UPDATE_FAILED).count()
-
-
 def orders_section():
     """Orders needing attention, open orders by status, failed order pulls."""
     counts = dict(
@@ -125,7 +116,8 @@ def orders_section():
              "url": changelist(Order, status__exact=status)}
             for status in OPEN_ORDER_STATUSES
         ],
-        "storefront_not_updated": storefront_not_updated_count(),
+        "storefront_not_updated": Order.objects.storefront_not_updated().count(),
+        "storefront_not_updated_url": changelist(Order, storefront="not_updated"),
         "failed_pulls": [
             {"customer": pull.customer.name, "error": pull.last_error or "",
              "finished_at": pull.finished_at,

@@ -9,6 +9,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, MultiFernet
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ExpressionWrapper, F, Value
 
@@ -58,6 +59,39 @@ class EncryptedTextField(models.TextField):
         if lookup_name not in ("exact", "isnull"):
             return None
         return super().get_lookup(lookup_name)
+
+
+class SecretDestinations:
+    """A model whose secrets are each bound to the URL fields they are sent to.
+
+    `SECRET_DESTINATIONS` maps each secret field to the URL fields it (or a token got
+    with it) is sent to.
+    """
+
+    SECRET_DESTINATIONS: dict[str, tuple[str, ...]] = {}
+
+    def check_secret_destinations(self, changes):
+        """Refuse a change that would send a stored secret somewhere new.
+
+        `changes` maps the fields a change gives to their new values, against this row as
+        stored; a secret in `changes` is given anew (or removed). Whoever may edit the row
+        need not know its secrets, so a secret only follows its URL when it is given
+        again in the same change. Raises ValidationError naming each secret.
+        """
+        errors = {}
+        for secret, destinations in self.SECRET_DESTINATIONS.items():
+            if secret in changes or not getattr(self, secret):
+                continue
+            moved = [name for name in destinations
+                     if changes.get(name) and changes[name] != getattr(self, name)]
+            if moved:
+                errors[secret] = ValidationError(
+                    f"Give the {secret} again to change {' and '.join(moved)}: a stored "
+                    "secret is only sent where it was given for.",
+                    code="secret_required",
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 def rotate_secrets(batch_size: int = 500) -> int:

@@ -27,9 +27,11 @@ from catalog.admin import count_of
 from hub.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
+    WriteOnlySecretsForm,
     json_readable,
     latest_formset,
     readable_duration,
+    secret_field,
     wrapped_text,
 )
 from hub.queue import QueueUnavailable
@@ -83,51 +85,6 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 # -- integrations ------------------------------------------------------------------------
-
-
-def secret_field(label):
-    """A password box that is never filled in with what is stored."""
-    return forms.CharField(
-        label=label, strip=False, required=False,
-        widget=forms.PasswordInput(render_value=False),
-    )
-
-
-class WriteOnlySecretsForm(forms.ModelForm):
-    """A form whose secrets are write-only: never put back into the page, kept when left empty.
-
-    `secrets` maps each secret field to what it is called in the help text; the ones in
-    `required_secrets` must be given when the row is added.
-    """
-
-    secrets = {}
-    required_secrets = ()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        adding = self.instance._state.adding
-        for name, noun in self.secrets.items():
-            self.initial.pop(name, None)
-            self.fields[name].required = adding and name in self.required_secrets
-            if not adding and getattr(self.instance, name):
-                self.fields[name].help_text = f"A {noun} is stored; leave empty to keep it."
-
-    def clean(self):
-        data = super().clean()
-        changes = {name: data[name] for name in self.changed_data if name in data}
-        changes.update((name, None) for name in self.removed_secrets())
-        try:
-            self.instance.check_secret_destinations(changes)
-        except ValidationError as exc:
-            self.add_error(None, exc)
-        for name in self.secrets:
-            if name in data and not data[name]:
-                data[name] = getattr(self.instance, name)
-        return data
-
-    def removed_secrets(self):
-        """The stored secrets this change removes."""
-        return []
 
 
 def schedule_minutes(interval):
@@ -213,6 +170,7 @@ class SyncScheduleForm(forms.Form):
 class OVSIntegrationForm(SyncScheduleForm, WriteOnlySecretsForm):
     secrets = {"password": "password", "push_service_api_key": "key"}
     required_secrets = ("password",)
+    removable_secrets = {"push_service_api_key": "remove_push_service_api_key"}
     password = secret_field("Password")
     push_service_api_key = secret_field("Push service API key")
     remove_push_service_api_key = forms.BooleanField(
@@ -225,16 +183,6 @@ class OVSIntegrationForm(SyncScheduleForm, WriteOnlySecretsForm):
             "name", "user", "organization", "base_url", "username", "password",
             "push_products", "push_service_base_url", "push_service_api_key",
         ]
-
-    def removed_secrets(self):
-        return ["push_service_api_key"] if self.cleaned_data.get(
-            "remove_push_service_api_key") else []
-
-    def clean(self):
-        data = super().clean()
-        if data.get("remove_push_service_api_key"):
-            data["push_service_api_key"] = None
-        return data
 
 
 class ImportTaskColumns:

@@ -13,12 +13,11 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from hub.secrets import EncryptedTextField
+from hub.secrets import EncryptedTextField, SecretDestinations
 
 
 class Organization(models.Model):
@@ -62,7 +61,7 @@ class IntegrationQuerySet(models.QuerySet):
         return self.filter(Q(user=user) | Q(organization__members=user)).distinct()
 
 
-class Integration(models.Model):
+class Integration(SecretDestinations, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -109,9 +108,6 @@ class Integration(models.Model):
 
     objects = IntegrationQuerySet.as_manager()
 
-    # Each secret → the URL fields it (or a token got with it) is sent to.
-    SECRET_DESTINATIONS: dict[str, tuple[str, ...]] = {}
-
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["sync_status", "sync_heartbeat_at"])]
@@ -125,29 +121,6 @@ class Integration(models.Model):
         if not self.sync_total:
             return 100 if self.sync_status == SyncStatus.COMPLETED else 0
         return min(100, round(100 * self.sync_processed / self.sync_total))
-
-    def check_secret_destinations(self, changes):
-        """Refuse a change that would send a stored secret somewhere new.
-
-        `changes` maps the fields a change gives to their new values, against this row as
-        stored; a secret in `changes` is given anew (or removed). Whoever may edit an
-        integration need not know its secrets, so a secret only follows its URL when it
-        is given again in the same change. Raises ValidationError naming each secret.
-        """
-        errors = {}
-        for secret, destinations in self.SECRET_DESTINATIONS.items():
-            if secret in changes or not getattr(self, secret):
-                continue
-            moved = [name for name in destinations
-                     if changes.get(name) and changes[name] != getattr(self, name)]
-            if moved:
-                errors[secret] = ValidationError(
-                    f"Give the {secret} again to change {' and '.join(moved)}: a stored "
-                    "secret is only sent where it was given for.",
-                    code="secret_required",
-                )
-        if errors:
-            raise ValidationError(errors)
 
     def typed(self):
         """This integration as its type's model (OVSIntegration, ...)."""

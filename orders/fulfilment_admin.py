@@ -7,7 +7,6 @@ plus the order desk's actions route again, cancel and send to a batch, and its f
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.db.models import Exists, OuterRef
 from django.template.defaultfilters import pluralize
 
 from hub.admin import ReadOnlyAdmin
@@ -15,13 +14,11 @@ from integrations.models import IntegrationType
 from orders import fulfilment, routing, storefront
 from orders.admin import OrderAdmin
 from orders.models import (
-    OPEN_UPDATE_STATES,
     FulfilmentRoute,
     OrderLine,
     RemoteOrder,
     StatusMapping,
     StorefrontUpdate,
-    UpdateState,
 )
 from pushes.models import Customer
 
@@ -153,9 +150,7 @@ class StorefrontNotUpdatedFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "not_updated":
             return queryset
-        stuck = StorefrontUpdate.objects.filter(order=OuterRef("pk")).filter(
-            state__in=OPEN_UPDATE_STATES).exclude(state=UpdateState.PENDING, attempts=0)
-        return queryset.filter(Exists(stuck))
+        return queryset.storefront_not_updated()
 
 
 class OrderActionForm(ActionForm):

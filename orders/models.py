@@ -12,7 +12,7 @@ Buyer data (the buyer fields and the addresses) is for staff only: never log it.
 import uuid
 
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -97,6 +97,15 @@ def money_field(**kwargs):
 class OrderQuerySet(models.QuerySet):
     def needing_attention(self):
         return self.filter(status=OrderStatus.NEEDS_ATTENTION)
+
+    def storefront_not_updated(self):
+        """Orders with an update for their storefront (or webhook) that was tried and is
+        still not delivered: being retried, given up, or uncertain. One waiting for its
+        first try is not counted: nothing has gone wrong yet."""
+        stuck = StorefrontUpdate.objects.filter(
+            order=OuterRef("pk"), state__in=OPEN_UPDATE_STATES,
+        ).exclude(state=UpdateState.PENDING, attempts=0)
+        return self.filter(Exists(stuck))
 
 
 class Order(models.Model):

@@ -21,9 +21,16 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from catalog.admin import count_of
+from catalog.admin import URL_FIELDS, count_of
 from catalog.models import Product
-from hub.admin import ReadOnlyAdmin, ReadOnlyInline, key_value_table, wrapped_text
+from hub.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    WriteOnlySecretsForm,
+    key_value_table,
+    secret_field,
+    wrapped_text,
+)
 from hub.queue import QueueUnavailable
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
@@ -180,12 +187,20 @@ def store_label(store):
     return f"{store.get('name') or 'Unnamed store'} ({store['id']})"
 
 
-class CustomerForm(forms.ModelForm):
-    """A customer; for a PrintOps storefront its store (listed, or made here) and scaling.
+class CustomerForm(WriteOnlySecretsForm):
+    """A customer; for a PrintOps storefront its store (listed, or made here) and scaling;
+    its order webhook, the secret write-only.
 
     The stores are listed from PrintOps when the form is built. When they cannot be, the
     reason is shown and the store is given by its id.
     """
+
+    secrets = {"order_webhook_secret": "secret"}
+    removable_secrets = {"order_webhook_secret": "remove_order_webhook_secret"}
+    order_webhook_secret = secret_field("Order webhook secret")
+    remove_order_webhook_secret = forms.BooleanField(
+        label="Remove the stored secret", required=False
+    )
 
     printops_store = forms.TypedChoiceField(
         coerce=int, empty_value=None, required=False, label="PrintOps store"
@@ -201,6 +216,9 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        url = self.fields["order_webhook_url"]
+        url.label = "Order webhook URL"
+        url.help_text = "Where the hub POSTs this customer's order changes, signed with the secret."
         self.printops = printops_storefront(self.data if self.is_bound else None, self.instance)
         if self.printops is None:
             for name in STORE_FIELDS:
@@ -310,6 +328,7 @@ class CustomerAdmin(admin.ModelAdmin):
                        "push_history", "order_pull_state", "created_at", "updated_at"]
     inlines = [MarkupRuleInline]
     form = CustomerForm
+    formfield_overrides = URL_FIELDS
     change_form_template = "admin/pushes/customer/change_form.html"
 
     def get_fieldsets(self, request, obj=None):
@@ -320,10 +339,12 @@ class CustomerAdmin(admin.ModelAdmin):
             options = STORE_FIELDS
         else:
             options = ["storefront_options_table"] if obj is not None else []
+        webhook = ["order_webhook_url", "order_webhook_secret"]
+        if obj is not None and obj.order_webhook_secret:
+            webhook.append("remove_order_webhook_secret")
         fieldsets = [
             (None, {"fields": ["name", "is_active", "storefront", *options]}),
-            # The order desk's webhook URL and secret (write-only) join here when orders
-            # land in the hub.
+            ("Order webhook", {"fields": webhook}),
         ]
         if obj is not None:
             fieldsets += [

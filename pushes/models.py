@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from hub.secrets import EncryptedTextField
+from hub.secrets import EncryptedTextField, SecretDestinations
 
 
-class Customer(models.Model):
+class Customer(SecretDestinations, models.Model):
     """A print shop's customer: the owner of one storefront the hub pushes to."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -33,6 +33,8 @@ class Customer(models.Model):
         default=False, help_text="OnPrintShop: email the buyer on each status change")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    SECRET_DESTINATIONS = {"order_webhook_secret": ("order_webhook_url",)}
 
     class Meta:
         ordering = ["name", "id"]

@@ -248,11 +248,23 @@ class IntegrationSyncTrigger(TypedIntegrationView, APIView):
         )
 
 
+def synced_source(request, integration_id, model=Integration):
+    """The source whose sync state is read, as `model` (404 when the caller may not open
+    it, 422 for a storefront), its run marked failed first when it stopped beating: the
+    sweeper is a task, so with no worker alive a dead run is noticed when its state is read.
+    """
+    integration = accessible_integration(request, integration_id, model)
+    require_source(integration, "they do not sync")
+    if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
+        integration.refresh_from_db()
+    return integration
+
+
 class IntegrationSyncStatus(TypedIntegrationView, APIView):
     @extend_schema(parameters=[INTEGRATION_ID, ORGANIZATION],
                    responses={200: SyncStatusSerializer})
     def get(self, request, integration_id):
-        integration = notice_dead_run(self.get_integration(integration_id))
+        integration = synced_source(request, integration_id, self.kind.model)
         return Response(SyncStatusSerializer(integration).data)
 
 
@@ -272,14 +284,6 @@ class SyncRunList(generics.ListAPIView):
         return super().get_queryset().filter(integration=integration)
 
 
-def notice_dead_run(integration):
-    """The integration, its run marked failed first when it stopped beating: the sweeper
-    is a task, so with no worker alive a dead run is noticed when its state is read."""
-    if fail_stale_syncs(Integration.objects.filter(pk=integration.pk)):
-        integration.refresh_from_db()
-    return integration
-
-
 class IntegrationSyncProgress(APIView):
     """Live progress of the running sync (or of the last one): processed, total, percent,
     the run's id, when it started and when it last reported."""
@@ -288,9 +292,8 @@ class IntegrationSyncProgress(APIView):
                    responses={200: SyncProgressSerializer,
                               422: OpenApiResponse(description="A storefront: it does not sync")})
     def get(self, request, integration_id):
-        integration = accessible_integration(request, integration_id)
-        require_source(integration, "they do not sync")
-        return Response(SyncProgressSerializer(notice_dead_run(integration)).data)
+        integration = synced_source(request, integration_id)
+        return Response(SyncProgressSerializer(integration).data)
 
 
 # -- product imports -------------------------------------------------------------------

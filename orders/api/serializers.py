@@ -10,29 +10,22 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from hub.api.fields import MoneyStringField, money_str
 from orders.models import AddressKind, OrderSource
 from orders.payload import CanonicalAddress, CanonicalLine, CanonicalOrder
 from pushes.models import Customer
 
 MAX_LINES = 500
-TWO_PLACES = Decimal("0.01")
 
 
-def money(value):
-    return None if value is None else str(Decimal(value).quantize(TWO_PLACES))
-
-
-class MoneyField(serializers.DecimalField):
-    """Money in and out: a string with two decimals ("49.99")."""
+class MoneyField(MoneyStringField):
+    """An order's money in and out: a string with two decimals ("49.99"), never negative
+    when given (the order's columns keep two decimals, so it is written with two)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 12)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("min_value", Decimal("0"))
         super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return money(value)
 
 
 class TotalsSerializer(serializers.Serializer):
@@ -171,7 +164,7 @@ class OrderListSerializer(serializers.Serializer):
 
     @extend_schema_field(TotalsSerializer)
     def get_totals(self, order):
-        return {name: money(getattr(order, name))
+        return {name: money_str(getattr(order, name))
                 for name in ("subtotal", "shipping", "tax", "total")}
 
     @extend_schema_field(BuyerSerializer)

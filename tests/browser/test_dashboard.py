@@ -2,7 +2,7 @@ import pytest
 
 from catalog.models import Variant
 from integrations.models import SyncRun
-from orders.models import Order, OrderPull
+from orders.models import Order, OrderPull, StorefrontUpdate, UpdateState
 from pushes.models import PushLog
 from tests.factories import make_order
 
@@ -12,12 +12,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_the_dashboard_shows_what_needs_attention(browser, shop):
     storefront = shop["storefront_customer"]
     sku = Variant.objects.filter(product=shop["products"][0]).values_list("sku", flat=True)[0]
-    for n in range(3):
-        make_order(storefront, n, sku=sku)
+    matched = [make_order(storefront, n, sku=sku) for n in range(3)]
     for n in range(3, 5):
         make_order(storefront, n, sku="NOT-IN-THE-CATALOG")
     OrderPull.objects.update_or_create(customer=storefront, defaults={
         "status": "error", "last_error": "The storefront answered 401: token expired"})
+    not_told = matched[0]
+    StorefrontUpdate.objects.create(order=not_told, channel="ops", kind="order_status",
+                                    title="Shipped", state=UpdateState.FAILED, attempts=9)
     browser.open("/admin/")
 
     integrations = browser.text("#dash-integrations")
@@ -34,6 +36,7 @@ def test_the_dashboard_shows_what_needs_attention(browser, shop):
     # supplier, so their lines are made by hand (manual fulfilment) and in production.
     assert "In production\n3" in orders or "In production 3" in orders
     assert "Storefront not updated" in orders
+    assert browser.text("#dash-orders-storefront a.dash-number") == "1"
     pulls = browser.text("#dash-order-pulls")
     assert "Demo Storefront Co." in pulls and "token expired" in pulls
     assert "Everything" in browser.text()  # the app list stays reachable
@@ -57,6 +60,14 @@ def test_the_dashboard_shows_what_needs_attention(browser, shop):
     rows = browser.find_all("#result_list tbody tr")
     assert len(rows) == Order.objects.filter(status="needs_attention").count() == 2
     assert "Needs attention" in browser.text("#result_list")
+    browser.assert_fits()
+
+    # The storefront number opens the orders whose storefront was not told.
+    browser.open("/admin/")
+    browser.click("#dash-orders-storefront a.dash-number")
+    assert "storefront=not_updated" in browser.driver.current_url
+    rows = browser.find_all("#result_list tbody tr")
+    assert len(rows) == 1 and not_told.order_number in rows[0].text
     browser.assert_fits()
 
     # The supplier's number opens its products.

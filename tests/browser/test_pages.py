@@ -178,8 +178,20 @@ def test_the_customer_page_shows_rules_at_work_its_products_and_its_pushes(brows
         " <= box.getBoundingClientRect().right + 1")
     browser.screenshot("customer")
 
+    # The order webhook: its URL a plain field, its secret a password box never filled in.
+    assert "Order webhook" in browser.text("#content-main")
+    assert browser.find("#id_order_webhook_secret").get_attribute("type") == "password"
+    browser.find("#id_order_webhook_url").send_keys("https://hooks.example.com/orders")
+    browser.find("#id_order_webhook_secret").send_keys("webhook-secret-plain-1")
     browser.find("#id_name").clear()
     browser.find("#id_name").send_keys("Demo Storefront Company")
     browser.click("input[name=_continue]")
     customer.refresh_from_db()
     assert customer.name == "Demo Storefront Company"
+    assert customer.order_webhook_url == "https://hooks.example.com/orders"
+    assert customer.order_webhook_secret == "webhook-secret-plain-1"
+    assert browser.find("#id_order_webhook_url").get_attribute("value") == \
+        "https://hooks.example.com/orders"
+    assert browser.find("#id_order_webhook_secret").get_attribute("value") == ""
+    assert "webhook-secret-plain-1" not in browser.driver.page_source
+    assert "A secret is stored; leave empty to keep it." in browser.text("#content-main")

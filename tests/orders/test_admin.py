@@ -112,7 +112,7 @@ def test_staff_edit_the_pull_schedule(admin_client, sandbox, ops_shop):
 
 def test_the_dashboard_shows_the_order_desk_in_a_fixed_number_of_queries(
         admin_client, customer, tee):
-    from orders.models import EventKind, OrderEvent, OrderStatus
+    from orders.models import OrderStatus, StorefrontUpdate, UpdateState
 
     make_order(customer, 1)
     make_order(customer, 2, sku="NOPE")
@@ -123,14 +123,16 @@ def test_the_dashboard_shows_the_order_desk_in_a_fixed_number_of_queries(
         make_order(customer, n)
     for n in range(6, 8):
         make_order(customer, n, sku="NOPE")
-    # Storefront updates: failed last (counts), failed then updated (does not), updated.
-    first, second, third = Order.objects.filter(status=OrderStatus.RECEIVED)[:3]
-    OrderEvent.objects.create(order=first, kind=EventKind.STOREFRONT_UPDATED)
-    OrderEvent.objects.create(order=first, kind=EventKind.STOREFRONT_UPDATE_FAILED)
-    OrderEvent.objects.create(order=first, kind=EventKind.STATUS_CHANGED)
-    OrderEvent.objects.create(order=second, kind=EventKind.STOREFRONT_UPDATE_FAILED)
-    OrderEvent.objects.create(order=second, kind=EventKind.STOREFRONT_UPDATED)
-    OrderEvent.objects.create(order=third, kind=EventKind.STOREFRONT_UPDATED)
+    # Storefront updates: tried and being retried, and given up (count); sent, superseded
+    # and waiting for their first try (do not).
+    retrying, gave_up, told = Order.objects.filter(status=OrderStatus.RECEIVED)[:3]
+    for order, state, attempts in [
+        (retrying, UpdateState.SENT, 1), (retrying, UpdateState.PENDING, 2),
+        (gave_up, UpdateState.FAILED, 9), (told, UpdateState.SENT, 3),
+        (told, UpdateState.SUPERSEDED, 1), (told, UpdateState.PENDING, 0),
+    ]:
+        StorefrontUpdate.objects.create(order=order, channel="ops", kind="order_status",
+                                        title="Shipped", state=state, attempts=attempts)
     for name in ("Alpha Prints", "Beta Prints"):
         OrderPull.objects.create(customer=Customer.objects.create(name=name), status="error",
                                  last_error=f"{name}: storefront answered 401")
@@ -146,7 +148,8 @@ def test_the_dashboard_shows_the_order_desk_in_a_fixed_number_of_queries(
     assert [(row["status"], row["count"]) for row in orders["by_status"]] == [
         ("received", 4), ("in_production", 0), ("partially_shipped", 0)]
     assert orders["by_status"][0]["url"] == LIST + "?status__exact=received"
-    assert orders["storefront_not_updated"] == 1
+    assert orders["storefront_not_updated"] == 2
+    assert orders["storefront_not_updated_url"] == LIST + "?storefront=not_updated"
     pulls = orders["failed_pulls"]
     assert [row["customer"] for row in pulls] == ["Alpha Prints", "Beta Prints"]
     assert pulls[0]["error"] == "Alpha Prints: storefront answered 401"
@@ -154,3 +157,7 @@ def test_the_dashboard_shows_the_order_desk_in_a_fixed_number_of_queries(
     assert pulls[0]["url"] == reverse("admin:orders_orderpull_change", args=[alpha.pk])
     html = response.content.decode()
     assert 'id="dash-orders"' in html and "Beta Prints: storefront answered 401" in html
+    assert f'href="{LIST}?storefront=not_updated"' in html
+
+    listed = admin_client.get(orders["storefront_not_updated_url"]).context["cl"].result_list
+    assert {order.pk for order in listed} == {retrying.pk, gave_up.pk}

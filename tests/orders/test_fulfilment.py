@@ -6,7 +6,6 @@ import pytest
 import requests
 from django.utils import timezone
 
-from integrations.models import OMSIntegration
 from orders import fulfilment, routing
 from orders.models import (
     EventKind,
@@ -15,32 +14,9 @@ from orders.models import (
     OrderStatus,
     RemoteOrder,
 )
-from pushes.models import Customer, MarkupRule
-from tests.orders.test_routing import intake, oms_orders, push_to_production
+from tests.orders.conftest import intake, oms_orders, push_to_production
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop(db):
-    return Customer.objects.create(name="Shop Co.")
-
-
-@pytest.fixture
-def production(sandbox, owner):
-    integration = OMSIntegration.objects.create(
-        user=owner, name="Print floor", base_url=sandbox.url_of("oms"),
-        api_token="demo-oms-token", store_id="store-7", team_id="5", country_id="44",
-    )
-    customer = Customer.objects.create(name="Print floor catalog", storefront=integration)
-    MarkupRule.objects.create(customer=customer, markup_pct=0)
-    return integration
-
-
-@pytest.fixture
-def route(production, tee):
-    return FulfilmentRoute.objects.create(supplier=tee.supplier,
-                                          fulfiller_integration=production)
 
 
 @pytest.fixture

@@ -15,14 +15,8 @@ from orders.models import (
     UpdateKind,
     UpdateState,
 )
-from pushes.models import Customer
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop(db):
-    return Customer.objects.create(name="Shop Co.")
 
 
 def an_order(customer, source_order_id):

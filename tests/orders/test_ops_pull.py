@@ -5,16 +5,9 @@ import requests
 
 from orders import pulls
 from orders.models import EventKind, LineStatus, Order, OrderLine, OrderPull, OrderStatus
-from tests.orders.conftest import place_ops_orders
+from tests.orders.conftest import place_ops_orders, pull
 
 pytestmark = pytest.mark.django_db
-
-
-def pull(customer):
-    pulls.pull_of(customer)
-    run_id = pulls.claim_pull(customer.pk)
-    assert run_id is not None
-    return pulls.run_pull(customer.pk, str(run_id))
 
 
 def test_a_pull_stores_each_order_once_with_its_lines_resolved(sandbox, ops_shop, tee):

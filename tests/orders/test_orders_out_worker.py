@@ -8,10 +8,8 @@ import requests
 
 from catalog.ingest import ingest_products
 from catalog.models import Product, Supplier
-from integrations.models import OMSIntegration
 from orders.models import (
     FulfillerType,
-    FulfilmentRoute,
     LineStatus,
     Order,
     OrderStatus,
@@ -19,10 +17,14 @@ from orders.models import (
     UpdateState,
 )
 from orders.tasks import poll_print_files
-from pushes.models import Customer, MarkupRule
 from pushes.services import push_product
 from tests.factories import apparel_payload
-from tests.orders.conftest import place_ops_orders, place_printops_order, pushed_user_products
+from tests.orders.conftest import (
+    place_ops_orders,
+    place_printops_order,
+    push_to_production,
+    pushed_user_products,
+)
 from tests.worker import running_worker, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
@@ -32,21 +34,8 @@ def state_of(sandbox, fake):
     return requests.get(f"{sandbox.url_of(fake)}/_sandbox/state", timeout=10).json()
 
 
-@pytest.fixture
-def production(sandbox, owner, tee):
-    """The sandbox OMS produces the tee's supplier; another supplier's cap is manual."""
-    integration = OMSIntegration.objects.create(
-        user=owner, name="Print floor", base_url=sandbox.url_of("oms"),
-        api_token="demo-oms-token", store_id="store-7", team_id="5", country_id="44",
-    )
-    catalog = Customer.objects.create(name="Print floor catalog", storefront=integration)
-    MarkupRule.objects.create(customer=catalog, markup_pct=0)
-    FulfilmentRoute.objects.create(supplier=tee.supplier, fulfiller_integration=integration)
-    return integration
-
-
 def test_an_ops_order_goes_to_the_oms_and_its_statuses_and_tracking_come_back(
-        staff_api, sandbox, ops_shop, tee, production):
+        staff_api, sandbox, ops_shop, tee, route):
     caps = Supplier.objects.create(name="Cap Co.")
     ingest_products(caps, [apparel_payload("CAP1", colors=("Red",), sizes=("OS",))])
     cap = Product.objects.get(supplier_sku="CAP1")
@@ -131,7 +120,7 @@ def test_a_printops_order_is_in_production_and_cancelled_at_printops(
 
 
 def test_a_worker_killed_after_the_oms_answered_never_makes_it_print_twice(
-        staff_api, sandbox, tee, production):
+        staff_api, sandbox, tee, shop, route):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -139,9 +128,7 @@ def test_a_worker_killed_after_the_oms_answered_never_makes_it_print_twice(
     from orders.models import RemoteOrder
     from orders.tasks import sweep_stuck_routing
 
-    shop = Customer.objects.create(name="Shop Co.")
-    catalog = Customer.objects.get(storefront=production)
-    push_product(catalog.pk, tee.pk)
+    push_to_production(route, tee)
     # The OMS creates the order, then takes 20 s to answer: the worker is killed meanwhile.
     sandbox.fakes["oms"].set_faults(slow_answer_next=1, slow_answer_seconds=20)
 

@@ -6,8 +6,12 @@ import requests
 
 from orders import routing
 from orders.models import EventKind, FulfillerType, LineStatus, Order, OrderStatus
-from tests.orders.conftest import PRINTOPS_STORE, place_printops_order, pushed_user_products
-from tests.orders.test_printops_pull import pull
+from tests.orders.conftest import (
+    PRINTOPS_STORE,
+    place_printops_order,
+    pull,
+    pushed_user_products,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,16 +8,15 @@ import requests
 
 from catalog.models import PrintSize
 from integrations.printops.webhooks import register_webhooks, webhook_url
-from orders import pulls
 from orders.models import EventKind, LineStatus, Order, OrderStatus, Shipment
-from tests.orders.conftest import PRINTOPS_STORE, place_printops_order, pushed_user_products
+from tests.orders.conftest import (
+    PRINTOPS_STORE,
+    place_printops_order,
+    pull,
+    pushed_user_products,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def pull(customer):
-    pulls.pull_of(customer)
-    return pulls.run_pull(customer.pk, str(pulls.claim_pull(customer.pk)))
 
 
 def test_a_pull_stores_the_stores_orders_in_dollars_with_lines_resolved_to_print_sizes(

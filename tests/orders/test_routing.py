@@ -2,64 +2,20 @@
 every fault switch of the sandbox OMS ending in a truthful state."""
 
 import pytest
-import requests
 
-from integrations.models import OMSIntegration
 from orders import routing
 from orders.models import (
     EventKind,
     FulfillerType,
     FulfilmentRoute,
     LineStatus,
-    Order,
     OrderStatus,
     RemoteOrder,
 )
-from pushes.models import Customer, MarkupRule, PushLog
+from pushes.models import MarkupRule, PushLog
+from tests.orders.conftest import intake, oms_orders, push_to_production
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop(db):
-    return Customer.objects.create(name="Shop Co.")
-
-
-@pytest.fixture
-def production(sandbox, owner):
-    """The sandbox OMS as a fulfiller, with the customer whose storefront it is."""
-    integration = OMSIntegration.objects.create(
-        user=owner, name="Print floor", base_url=sandbox.url_of("oms"),
-        api_token="demo-oms-token", store_id="store-7", team_id="5", country_id="44",
-    )
-    customer = Customer.objects.create(name="Print floor catalog", storefront=integration)
-    MarkupRule.objects.create(customer=customer, markup_pct=0)
-    return integration
-
-
-@pytest.fixture
-def route(production, tee):
-    return FulfilmentRoute.objects.create(supplier=tee.supplier,
-                                          fulfiller_integration=production)
-
-
-def intake(api, customer, source_order_id="SHOP-1001", skus=("PC61-NAT-S",)):
-    response = api.post("/api/orders", {
-        "customer_id": str(customer.pk), "source_order_id": source_order_id,
-        "order_number": source_order_id.split("-")[-1], "currency": "USD",
-        "totals": {"subtotal": "40.00", "shipping": "9.99", "tax": "0.00", "total": "49.99"},
-        "buyer": {"name": "Ann Lee", "email": "ann@example.com"},
-        "shipping_address": {"name": "Ann Lee", "address_1": "1 Main St", "city": "Nashville",
-                             "postal_code": "37207", "country_code": "US"},
-        "lines": [{"source_line_id": str(n), "sku": sku, "quantity": 2, "unit_price": "7.00"}
-                  for n, sku in enumerate(skus, 1)],
-    }, format="json")
-    assert response.status_code == 201, response.json()
-    return Order.objects.get(pk=response.json()["id"])
-
-
-def oms_orders(sandbox):
-    return requests.get(f"{sandbox.url_of('oms')}/_sandbox/state", timeout=10).json()["orders"]
 
 
 def lines_of(order):
@@ -147,13 +103,6 @@ def test_a_product_that_cannot_be_pushed_fails_the_line_with_the_reason(
     order.refresh_from_db()
     assert order.status == OrderStatus.NEEDS_ATTENTION
     assert oms_orders(sandbox) == []
-
-
-def push_to_production(route, tee):
-    from pushes.services import push_product
-
-    log, _ = push_product(Customer.objects.get(storefront=route.fulfiller_integration).pk, tee.pk)
-    assert log.status == PushLog.Status.PUSHED
 
 
 @pytest.mark.parametrize("faults", [{"fail_next": 1}, {"rate_limit_next": 1},

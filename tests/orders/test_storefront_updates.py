@@ -22,8 +22,7 @@ from orders.models import (
     UpdateKind,
     UpdateState,
 )
-from tests.orders.conftest import place_ops_orders
-from tests.orders.test_ops_pull import pull
+from tests.orders.conftest import place_ops_orders, pull
 
 pytestmark = pytest.mark.django_db
 

@@ -135,6 +135,109 @@ def test_the_customer_page_opens_with_its_rules(admin_client, admin_user, produc
     assert len(response.context["inline_admin_formsets"][0].formset.forms) == 2
 
 
+# -- the order webhook -------------------------------------------------------------------------
+
+WEBHOOK_SECRET = "webhook-secret-plain-3"
+WEBHOOK_URL = "https://hooks.example.com/orders"
+
+
+def raw_webhook_secret(customer):
+    """The order webhook secret column as stored, past the field's decryption."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT order_webhook_secret FROM pushes_customer WHERE id = %s",
+                       [customer.pk])
+        return cursor.fetchone()[0]
+
+
+def customer_form(customer, **changes):
+    """The customer page as it posts, with the secret box left empty."""
+    data = {
+        "name": customer.name, "is_active": "on", "storefront": "",
+        "order_webhook_url": customer.order_webhook_url or "", "order_webhook_secret": "",
+        "markup_rules-TOTAL_FORMS": "0", "markup_rules-INITIAL_FORMS": "0",
+        "markup_rules-MIN_NUM_FORMS": "0", "markup_rules-MAX_NUM_FORMS": "1000",
+    }
+    return {**data, **changes}
+
+
+def customer_url(customer):
+    return reverse("admin:pushes_customer_change", args=[customer.pk])
+
+
+def test_saving_the_customer_page_sets_the_webhook_url_and_encrypts_its_secret(admin_client):
+    customer = Customer.objects.create(name="Hooks Co.")
+
+    response = admin_client.post(customer_url(customer), customer_form(
+        customer, order_webhook_url=WEBHOOK_URL, order_webhook_secret=WEBHOOK_SECRET))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.order_webhook_url == WEBHOOK_URL
+    assert customer.order_webhook_secret == WEBHOOK_SECRET
+    assert WEBHOOK_SECRET not in raw_webhook_secret(customer)
+
+
+def test_the_customer_page_shows_neither_the_webhook_secret_nor_its_ciphertext(admin_client):
+    customer = Customer.objects.create(name="Hooks Co.", order_webhook_url=WEBHOOK_URL,
+                                       order_webhook_secret=WEBHOOK_SECRET)
+    stored = raw_webhook_secret(customer)
+
+    page = admin_client.get(customer_url(customer)).content.decode()
+
+    assert "Order webhook URL" in page and WEBHOOK_URL in page
+    assert WEBHOOK_SECRET not in page and stored not in page
+    assert 'type="password" name="order_webhook_secret"' in page
+    assert "A secret is stored; leave empty to keep it." in page
+
+
+def test_saving_the_customer_page_with_an_empty_secret_box_keeps_the_secret(admin_client):
+    customer = Customer.objects.create(name="Hooks Co.", order_webhook_url=WEBHOOK_URL,
+                                       order_webhook_secret=WEBHOOK_SECRET)
+
+    response = admin_client.post(customer_url(customer), customer_form(
+        customer, name="Hooks Company"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.name == "Hooks Company"
+    assert customer.order_webhook_secret == WEBHOOK_SECRET
+
+
+def test_moving_the_webhook_url_needs_the_secret_again(admin_client):
+    customer = Customer.objects.create(name="Hooks Co.", order_webhook_url=WEBHOOK_URL,
+                                       order_webhook_secret=WEBHOOK_SECRET)
+    elsewhere = "https://elsewhere.example.com/orders"
+
+    refused = admin_client.post(customer_url(customer), customer_form(
+        customer, order_webhook_url=elsewhere))
+
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors
+    assert "order_webhook_secret" in errors and "only sent where it was given for" in str(errors)
+    customer.refresh_from_db()
+    assert customer.order_webhook_url == WEBHOOK_URL
+
+    moved = admin_client.post(customer_url(customer), customer_form(
+        customer, order_webhook_url=elsewhere, order_webhook_secret="another-secret"))
+
+    assert moved.status_code == 302, moved.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert (customer.order_webhook_url, customer.order_webhook_secret) == (
+        elsewhere, "another-secret")
+
+
+def test_the_stored_webhook_secret_is_removed_only_when_asked(admin_client):
+    customer = Customer.objects.create(name="Hooks Co.", order_webhook_url=WEBHOOK_URL,
+                                       order_webhook_secret=WEBHOOK_SECRET)
+
+    admin_client.post(customer_url(customer), customer_form(
+        customer, remove_order_webhook_secret="on"))
+
+    customer.refresh_from_db()
+    assert customer.order_webhook_url == WEBHOOK_URL
+    assert not customer.order_webhook_secret
+
+
 # -- storefronts -------------------------------------------------------------------------------
 
 

@@ -692,5 +692,6 @@ def test_the_order_webhook_secret_is_write_only_and_encrypted(staff_api):
                             format="json")
     assert moved.status_code == 422
     assert moved.json()["detail"][0]["loc"] == ["body", "order_webhook_secret"]
+    assert moved.json()["detail"][0]["type"] == "secret_required"
     assert Customer.objects.get(pk=created["id"]).order_webhook_url == \
         "https://hooks.example.com/orders"
