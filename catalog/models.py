@@ -207,49 +207,6 @@ class Product(TimeStamped):
             self.refresh_from_db(fields=["archived_at", "updated_at"])
 
 
-def variant_stats(product_ids, using="default"):
-    """variant_count, price_min, price_max and total_inventory per product id, in one query.
-
-    Given the ids of a page already read, not the page's query: reading that again (a deep
-    offset, a search, a category tree) would cost as much as the page itself. A product's
-    configurations are its variants and its print sizes (a print product sells sizes):
-    both are counted, their prices give the range, and sizes hold no inventory.
-    """
-    connection = connections[using]
-    key = Product._meta.pk.get_db_prep_value
-    ids = [key(pk, connection) for pk in product_ids]
-    placeholders = ", ".join(["%s"] * len(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT product_id, COUNT(*), MIN(price), MAX(price), SUM(inventory)
-            FROM (
-                SELECT product_id, base_price AS price, inventory
-                FROM {Variant._meta.db_table} WHERE product_id IN ({placeholders})
-                UNION ALL
-                SELECT product_id, price, 0
-                FROM {PrintSize._meta.db_table} WHERE product_id IN ({placeholders})
-            ) configurations
-            GROUP BY product_id
-            """,
-            ids + ids,
-        )
-        rows = cursor.fetchall()
-    # Raw rows: the ids and amounts come back as the driver gives them.
-    to_id = Product._meta.pk.to_python
-    return {
-        to_id(row[0]): {
-            "variant_count": row[1], "price_min": _decimal(row[2]), "price_max": _decimal(row[3]),
-            "total_inventory": row[4],
-        }
-        for row in rows
-    }
-
-
-def _decimal(value):
-    return None if value is None else Decimal(str(value))
-
-
 class Variant(TimeStamped):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
     # sku when the source gives one, else "color|size": never NULL, so upserts match.

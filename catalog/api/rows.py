@@ -9,6 +9,7 @@ instances (with every column and timestamp parsed) nor DRF's per-field machinery
 import uuid
 from collections import defaultdict
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from rest_framework import serializers
 
@@ -26,13 +27,13 @@ from catalog.api.serializers import (
 )
 from catalog.models import (
     OptionAttribute,
+    PrintSize,
     Product,
     ProductImage,
     ProductOption,
     Variant,
     VariantPrice,
     color_key,
-    variant_stats,
 )
 from hub.api.fields import MoneyStringField, NumberField, money_str
 
@@ -97,27 +98,72 @@ IMAGE = RowShape(ProductImageSerializer)
 OPTION = RowShape(ProductOptionSerializer)
 ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
 
-NO_STATS = {"variant_count": 0, "price_min": None, "price_max": None, "total_inventory": 0}
+# A list page with each product's figures, in one query: the page is read once (a deep
+# offset, a search or a category tree costs as much as the page) and its configurations
+# grouped for its products only. A product's configurations are its variants and its
+# print sizes (a print product sells sizes): both are counted, their prices give the
+# range, and sizes hold no inventory.
+PAGE_WITH_FIGURES = f"""
+    WITH page AS ({{page}})
+    SELECT page.*, figures.variant_count, figures.price_min, figures.price_max,
+           figures.total_inventory
+    FROM page LEFT JOIN (
+        SELECT product_id, COUNT(*) AS variant_count, MIN(price) AS price_min,
+               MAX(price) AS price_max, SUM(inventory) AS total_inventory
+        FROM (
+            SELECT product_id, base_price AS price, inventory
+            FROM {Variant._meta.db_table} WHERE product_id IN (SELECT id FROM page)
+            UNION ALL
+            SELECT product_id, price, 0
+            FROM {PrintSize._meta.db_table} WHERE product_id IN (SELECT id FROM page)
+        ) configurations
+        GROUP BY product_id
+    ) figures ON figures.product_id = page.id
+    ORDER BY {{order}}
+"""
 
 
-def product_list(page, using):
-    """The list answer of a page of `LIST.columns` rows, read from database `using`."""
-    stats = variant_stats([row["id"] for row in page], using) if page else {}
-    answer = []
-    for row in page:
-        counted = stats.get(row["id"], NO_STATS)
-        answer.append(LIST.render(
-            row,
-            variant_count=counted["variant_count"] or 0,
-            price_min=_number(counted["price_min"]),
-            price_max=_number(counted["price_max"]),
-            total_inventory=counted["total_inventory"] or 0,
-        ))
-    return answer
+def product_list(page):
+    """The list answer of `page`, a sliced values() queryset of `LIST.columns`."""
+    using = page.db
+    connection = connections[using]
+    compiler = page.query.get_compiler(using)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    quote = connection.ops.quote_name
+    order = ", ".join(
+        f"page.{quote(name.removeprefix('-'))} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in page.query.order_by
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(PAGE_WITH_FIGURES.format(page=sql, order=order), params)
+        rows = cursor.fetchall()
+    names = list(page.query.selected)
+    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    return [
+        LIST.render(
+            converted(row[: len(names)], names, converters, connection),
+            variant_count=count or 0, price_min=_number(low), price_max=_number(high),
+            total_inventory=inventory or 0,
+        )
+        for row in rows
+        for count, low, high, inventory in [row[len(names):]]
+    ]
 
 
 def _number(value):
     return None if value is None else float(value)
+
+
+def converted(row, names, converters, connection):
+    """A raw row as the dict values() gives: each column through its field's converters."""
+    row = list(row)
+    for position, (functions, expression) in converters.items():
+        for function in functions:
+            row[position] = function(row[position], expression, connection)
+    return dict(zip(names, row, strict=True))
 
 
 class OneProductRows:
@@ -142,11 +188,7 @@ class OneProductRows:
             cursor.execute(sql, [key if param is self.SENTINEL else param for param in params])
             rows = cursor.fetchall()
         for row in rows:
-            row = list(row)
-            for position, (functions, expression) in converters:
-                for function in functions:
-                    row[position] = function(row[position], expression, connection)
-            yield dict(zip(names, row, strict=True))
+            yield converted(row, names, converters, connection)
 
     def compile(self, using, connection):
         queryset = self.make(self.SENTINEL)
@@ -155,7 +197,7 @@ class OneProductRows:
         placeholder = Product._meta.pk.get_db_prep_value(self.SENTINEL, connection)
         params = [self.SENTINEL if param == placeholder else param for param in params]
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        return sql, params, list(queryset.query.selected), list(converters.items())
+        return sql, params, list(queryset.query.selected), converters
 
 
 # The product with its supplier, its details and its print sizes (one row per size).

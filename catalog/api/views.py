@@ -46,9 +46,8 @@ class ProductList(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
         return self.get_paginated_response(
-            rows.product_list(page, queryset.db)
+            rows.product_list(self.paginator.page_of(queryset, request))
         )
 
 
