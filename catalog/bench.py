@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -300,7 +301,7 @@ class WebServer:
         self.process = subprocess.Popen(
             [gunicorn, "hub.wsgi", "-c", "gunicorn.conf.py", "--workers", "1",
              "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": database},
+            cwd=settings.BASE_DIR, env=child_env(database),
         )
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for _ in range(300):
@@ -361,17 +362,42 @@ class WebServer:
 
 
 def database_url():
-    """A URL of the database this process uses, for a server process; None when the
-    database lives in this process's memory."""
+    """A URL of this process's database for another process (a server, a child); None when
+    no other process can open it (it lives in this process's memory)."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
-        name = str(db["NAME"])
-        if name == ":memory:" or "mode=memory" in name:
-            return None
-        return f"sqlite:///{name}"
-    user = quote(db["USER"] or "", safe="")
+        return None if connection.is_in_memory_db() else f"sqlite:///{db['NAME']}"
+    if connection.vendor != "postgresql":
+        return None
+    user = quote(db["USER"] or "postgres", safe="")
     password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
+    port = db["PORT"] or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def child_env(database, **extra):
+    """This process's environment for a child on the same database."""
+    return {**os.environ, "DATABASE_URL": database, **extra}
+
+
+def child_peak_rss_mb(args, database):
+    """Run `manage.py *args` in a child process on `database`; its peak RSS in MB."""
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR,
+            env=child_env(database), stdout=output, stderr=output,
+        )
+        # wait4 gives this child's own usage; RUSAGE_CHILDREN would be the largest of
+        # every child waited for so far.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            output.seek(0)
+            tail = output.read().decode(errors="replace")[-1000:]
+            raise BenchError(f"manage.py {args[0]} exited with {process.returncode}: {tail}")
+    # Kilobytes on Linux.
+    return usage.ru_maxrss / 1024
 
 
 class BenchError(Exception):

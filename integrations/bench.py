@@ -7,17 +7,9 @@ here, timed. The peak memory of a full sync is read from child processes
 close numbers.
 """
 
-import os
-import subprocess
-import sys
-import tempfile
 import time
-from urllib.parse import quote
 
-from django.conf import settings
-from django.db import connection
-
-from catalog.bench import DELETE_BATCH, BenchError
+from catalog.bench import DELETE_BATCH, BenchError, child_peak_rss_mb, database_url
 from catalog.models import Product, Variant
 from hub.outbound import OutboundBlocked, check_url
 from integrations.models import OVSIntegration, SyncStatus
@@ -121,24 +113,7 @@ def child_sync_peak_mb(run, sandbox, name, products, database):
     """Run a first full sync of `products` in a child process; its peak RSS in MB."""
     integration = bench_integration(run, sandbox, name)
     run.say(f"full sync of {products} products in a child process")
-    command = [
-        sys.executable, "manage.py", "sync_integration", str(integration.pk), "--full",
-    ]
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            command, cwd=settings.BASE_DIR, env=child_env(database), stdout=output,
-            stderr=output,
-        )
-        # wait4 gives this child's own usage; RUSAGE_CHILDREN would be the largest of
-        # every child waited for so far.
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode:
-            output.seek(0)
-            tail = output.read().decode(errors="replace")[-1000:]
-            raise BenchError(f"sync_integration exited with {process.returncode}: {tail}")
-    # Kilobytes on Linux.
-    return usage.ru_maxrss / 1024
+    return child_peak_rss_mb(["sync_integration", str(integration.pk), "--full"], database)
 
 
 # -- shared with the push section ----------------------------------------------------------
@@ -152,25 +127,6 @@ def outbound_refusal(url):
         return (f"hub.outbound refuses the sandbox: {exc}. The bench's sandboxes take free "
                 "ports: run it with OUTBOUND_ALLOWED_HOSTS=127.0.0.1:* (as make bench does).")
     return None
-
-
-def database_url():
-    """A URL of this process's database for child processes; None when they cannot open it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return None if connection.is_in_memory_db() else f"sqlite:///{db['NAME']}"
-    if connection.vendor != "postgresql":
-        return None
-    user = quote(db["USER"] or "postgres", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    host = quote(db["HOST"] or "127.0.0.1", safe="")
-    port = db["PORT"] or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
-
-
-def child_env(database, **extra):
-    """This process's environment for a child on the same database."""
-    return {**os.environ, "DATABASE_URL": database, **extra}
 
 
 # -- the bench integrations --------------------------------------------------------------
