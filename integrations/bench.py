@@ -1,7 +1,8 @@
 """The sync section of `manage.py bench`: full and delta syncs from the sandbox OVS.
 
-The sandbox serves a generated OVS catalog over real HTTP from a thread of this process,
-and a bench integration syncs it into its own supplier. The full and the delta sync run
+The sandbox serves a generated OVS catalog over real HTTP from a process of its own (so
+the fake's work is not counted as the hub's), and a bench integration syncs it into its
+own supplier. The full and the delta sync run
 here, timed. The peak memory of a full sync is read from child processes
 (`manage.py sync_integration --full`) at two catalog sizes: flat memory shows as two
 close numbers.
@@ -15,7 +16,7 @@ from hub.outbound import OutboundBlocked, check_url
 from integrations.models import OVSIntegration, SyncStatus
 from integrations.schedules import ensure_schedule
 from integrations.services import claim_sync, create_integration, run_sync
-from sandbox.testing import RunningSandbox
+from sandbox.testing import sandbox_process
 
 BENCH_INTEGRATION = "Bench OVS"
 SMALL_INTEGRATION = "Bench OVS memory small"
@@ -29,14 +30,14 @@ SMALL_SHARE = 10
 
 def sync_section(run):
     remove_bench_integrations(run.say)
-    with RunningSandbox(catalog_size=run.sync_products) as sandbox:
-        refused = outbound_refusal(sandbox.url_of("ovs"))
+    with sandbox_process("--catalog-size", str(run.sync_products)) as sandbox_url:
+        refused = outbound_refusal(f"{sandbox_url}/ovs")
         if refused:
             return {"skipped": refused}
         try:
-            integration = bench_integration(run, sandbox, BENCH_INTEGRATION)
+            integration = bench_integration(run, sandbox_url, BENCH_INTEGRATION)
             numbers = timed_syncs(run, integration)
-            numbers.update(peak_memory(run, sandbox))
+            numbers.update(peak_memory(run, sandbox_url))
         finally:
             if not run.keep:
                 remove_bench_integrations(run.say)
@@ -91,16 +92,17 @@ def timed_sync(run, integration, *, full):
     return seconds, result
 
 
-def peak_memory(run, sandbox):
+def peak_memory(run, sandbox_url):
     """Peak RSS of a full sync in a child process, for a small and the large catalog."""
     database = database_url()
     if database is None:
         return {"peak_rss_skipped": "needs a database a child process can open "
                                     "(this one is in memory)"}
     small = max(run.sync_products // SMALL_SHARE, 1)
-    with RunningSandbox(catalog_size=small) as small_sandbox:
-        small_mb = child_sync_peak_mb(run, small_sandbox, SMALL_INTEGRATION, small, database)
-    large_mb = child_sync_peak_mb(run, sandbox, LARGE_INTEGRATION, run.sync_products, database)
+    with sandbox_process("--catalog-size", str(small)) as small_url:
+        small_mb = child_sync_peak_mb(run, small_url, SMALL_INTEGRATION, small, database)
+    large_mb = child_sync_peak_mb(run, sandbox_url, LARGE_INTEGRATION, run.sync_products,
+                                  database)
     return {
         "peak_rss_products_small": small,
         "peak_rss_mb_small": small_mb,
@@ -109,9 +111,9 @@ def peak_memory(run, sandbox):
     }
 
 
-def child_sync_peak_mb(run, sandbox, name, products, database):
+def child_sync_peak_mb(run, sandbox_url, name, products, database):
     """Run a first full sync of `products` in a child process; its peak RSS in MB."""
-    integration = bench_integration(run, sandbox, name)
+    integration = bench_integration(run, sandbox_url, name)
     run.say(f"full sync of {products} products in a child process")
     return child_peak_rss_mb(["sync_integration", str(integration.pk), "--full"], database)
 
@@ -132,9 +134,9 @@ def outbound_refusal(url):
 # -- the bench integrations --------------------------------------------------------------
 
 
-def bench_integration(run, sandbox, name):
+def bench_integration(run, sandbox_url, name):
     integration = create_integration(
-        OVSIntegration, name=name, base_url=sandbox.url_of("ovs"), username=OVS_USERNAME,
+        OVSIntegration, name=name, base_url=f"{sandbox_url}/ovs", username=OVS_USERNAME,
         password=OVS_PASSWORD, user=run.user,
     )
     # Beat must not start a sync of it while the bench runs one (or after, with --keep).
