@@ -64,6 +64,10 @@ def assert_sync(sync):
     assert sync["full_created"] == 40 and sync["full_failed"] == 0
     assert sync["variant_rows"] > 40
     assert sync["full_products_per_second"] > 0 and sync["full_variant_rows_per_second"] > 0
+    assert sync["target_products_per_second"] == 400
+    # The full sync's time as its run recorded it, split in four.
+    assert all(sync[f"full_{phase}_seconds"] >= 0 for phase in ("map", "ingest", "publish"))
+    assert sync["full_fetch_seconds"] > 0
     # Nothing changed in the sandbox between the two syncs.
     assert sync["delta_changed"] == 0 and sync["delta_ratio"] > 0
     if "peak_rss_skipped" not in sync:
