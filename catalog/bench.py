@@ -15,6 +15,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,10 +25,11 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.module_loading import import_string
+from psycopg.types.json import Jsonb
 
 from catalog.ingest import ingest_products, refresh_planner_statistics
 from catalog.models import (
@@ -419,12 +422,14 @@ def prefixed(prefix, numbers):
 
 def ingest_section(run):
     first_seconds, first = run.ingest("first load")
+    loaded = first_load_rows(run.supplier)
     reload_seconds, reload = run.ingest("unchanged reload")
     variant_rows = run.products * run.variants
     rows = run.products * (1 + run.variants * (1 + run.tiers) + run.images)
-    return {
+    numbers = {
         "rows": rows,
         "first_load_seconds": first_seconds,
+        "first_load_rows": loaded,
         "first_load_variant_rows_per_second": variant_rows / first_seconds,
         "first_load_rows_per_second": rows / first_seconds,
         "first_load_created": first.created,
@@ -436,6 +441,116 @@ def ingest_section(run):
         "reload_failed": reload.failed,
         "unchanged_speedup": first_seconds / reload_seconds,
     }
+    if connection.vendor != "postgresql":
+        numbers["copy_floor_skipped"] = "needs PostgreSQL: the floor is its COPY"
+        return numbers
+    floor_seconds, floor_rows = copy_floor(run)
+    numbers.update({
+        "copy_floor_seconds": floor_seconds,
+        "copy_floor_rows": floor_rows,
+        "copy_floor_rows_per_second": floor_rows / floor_seconds,
+        "first_load_share_of_copy_floor": floor_seconds / first_seconds,
+        "target_share_of_copy_floor": TARGET_SHARE_OF_COPY_FLOOR,
+    })
+    return numbers
+
+
+# The tables a first load of bench payloads writes, parents first, each with the path from
+# its rows to their product (None: rows of the supplier itself).
+LOADED_TABLES = (
+    (Category, None),
+    (Product, "id"),
+    (Variant, "product_id"),
+    (VariantPrice, "variant__product_id"),
+    (ProductImage, "product_id"),
+    (ApparelDetails, "product_id"),
+)
+# Products whose rows the copy floor reads back and copies at a time.
+COPY_CHUNK = 500
+TARGET_SHARE_OF_COPY_FLOOR = 0.6
+
+
+def loaded_rows(model, to_product, supplier, products):
+    """The rows of `model` a load wrote for `products` (ids, or a query of them) of
+    `supplier`."""
+    if to_product is None:
+        return model.objects.filter(supplier=supplier)
+    return model.objects.filter(**{f"{to_product}__in": products})
+
+
+def first_load_rows(supplier):
+    """The rows the supplier's products hold in every table a load writes, counted."""
+    products = Product.objects.filter(supplier=supplier).values("id")
+    return sum(
+        loaded_rows(model, to_product, supplier, products).count()
+        for model, to_product in LOADED_TABLES
+    )
+
+
+def copy_floor(run):
+    """What the first load cannot beat: its rows written again by COPY; (seconds, rows).
+
+    The bench supplier's rows are read back a chunk of products at a time, given fresh ids
+    and a supplier of their own, and copied into the same tables (same indexes and
+    constraints, foreign keys checked as each COPY ends) in a transaction that is rolled
+    back. Only the COPY statements are timed.
+    """
+    name = f"{run.supplier_name} copy floor"
+    remove_bench_supplier(name, run.say)
+    floor = Supplier.objects.create(name=name)
+    # Every id and key is a UUID: each old one stands for one fresh one, in every table.
+    fresh = defaultdict(uuid.uuid4, {run.supplier.id: floor.id})
+    ids = list(
+        Product.objects.filter(supplier=run.supplier).order_by("id").values_list("id", flat=True)
+    )
+    run.say(f"copy floor: {len(ids)} products' rows, {COPY_CHUNK} products at a time")
+    seconds = rows = 0
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for start in range(0, len(ids), COPY_CHUNK):
+                for model, to_product in LOADED_TABLES:
+                    if to_product is None and start:
+                        continue  # the supplier's own rows are copied once
+                    fields = [field for field in model._meta.concrete_fields
+                              if not isinstance(field, models.AutoField)]
+                    chunk = loaded_rows(model, to_product, run.supplier,
+                                        ids[start : start + COPY_CHUNK])
+                    copied = [remapped(row, fields, fresh)
+                              for row in chunk.values_list(*(f.attname for f in fields))]
+                    seconds += timed_copy(cursor, model, fields, copied)
+                    rows += len(copied)
+            transaction.set_rollback(True)
+    finally:
+        remove_bench_supplier(name, run.say)
+    # The rolled-back rows are dead rows in the tables the next sections read.
+    with connection.cursor() as cursor:
+        for model, _ in LOADED_TABLES:
+            cursor.execute(f"VACUUM {connection.ops.quote_name(model._meta.db_table)}")
+    return seconds, rows
+
+
+def remapped(row, fields, fresh):
+    """A row read back, for COPY: its ids and keys fresh, its JSON as JSON."""
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        if value is not None and (field.primary_key or field.is_relation):
+            value = fresh[value]
+        elif value is not None and isinstance(field, models.JSONField):
+            value = Jsonb(value)
+        values.append(value)
+    return values
+
+
+def timed_copy(cursor, model, fields, rows):
+    """Seconds to COPY `rows` into the model's table."""
+    quote_name = connection.ops.quote_name
+    columns = ", ".join(quote_name(field.column) for field in fields)
+    started = time.perf_counter()
+    with cursor.copy(f"COPY {quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return time.perf_counter() - started
 
 
 def list_section(run):

@@ -26,6 +26,15 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     assert ingest["first_load_created"] == 30 and ingest["first_load_failed"] == 0
     assert ingest["reload_unchanged"] == 30 and ingest["reload_failed"] == 0
     assert ingest["rows"] == 30 * (1 + 4 * (1 + 3) + 4)
+    # Counted in the tables: with the 30 apparel details and the 40 categories of 30 products.
+    assert ingest["first_load_rows"] == ingest["rows"] + 30 + 40
+    if connection.vendor == "postgresql":
+        assert ingest["copy_floor_rows"] == ingest["first_load_rows"]
+        assert ingest["copy_floor_seconds"] > 0 and ingest["copy_floor_rows_per_second"] > 0
+        assert ingest["first_load_share_of_copy_floor"] > 0
+        assert ingest["target_share_of_copy_floor"] == 0.6
+    else:
+        assert ingest["copy_floor_skipped"].startswith("needs PostgreSQL")
     assert ingest["unchanged_speedup"] > 0
     for numbers, prefix in [(listing, "limit_50_"), (listing, "limit_1000_"),
                             (listing, "search_"), (listing, "category_"), (detail, "")]:
