@@ -7,6 +7,7 @@ sync, push and image sections live in their apps (integrations/bench.py, pushes/
 """
 
 import http.client
+import json
 import math
 import os
 import re
@@ -553,6 +554,56 @@ def timed_copy(cursor, model, fields, rows):
     return time.perf_counter() - started
 
 
+TARGET_PEAK_RSS_MB = 200
+
+
+def ingest_memory_section(run):
+    """Peak RSS of `manage.py ingest_products` loading bench payloads from a JSON array and
+    from JSON Lines, at --products and at a tenth of it: each a first load, in a child
+    process. Flat memory shows as close numbers."""
+    database = database_url()
+    if database is None:
+        return {"skipped": "needs a database a child process can open (this one is in memory)"}
+    supplier = f"{run.supplier_name} ingest memory"
+    numbers = {}
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            for size, products in (("small", max(run.products // 10, 1)),
+                                   ("large", run.products)):
+                numbers[f"products_{size}"] = products
+                for form, suffix in (("json_array", "json"), ("json_lines", "jsonl")):
+                    path = os.path.join(folder, f"bench-{products}.{suffix}")
+                    write_payload_file(run, products, path, lines=form == "json_lines")
+                    numbers[f"{form}_file_mb_{size}"] = os.path.getsize(path) / 2**20
+                    remove_bench_supplier(supplier, run.say)
+                    run.say(f"ingest_products of {products} products ({form}) in a child process")
+                    numbers[f"{form}_peak_rss_mb_{size}"] = child_peak_rss_mb(
+                        ["ingest_products", supplier, path, "--create"], database
+                    )
+                    os.remove(path)
+        finally:
+            remove_bench_supplier(supplier, run.say)
+    numbers["target_peak_rss_mb"] = TARGET_PEAK_RSS_MB
+    return numbers
+
+
+def write_payload_file(run, products, path, *, lines):
+    """The first `products` bench payloads written to `path` one at a time, as JSON Lines
+    or as one JSON array."""
+    with open(path, "w") as out:
+        if not lines:
+            out.write("[")
+        for index, payload in enumerate(
+            bench_payloads(products, run.variants, run.tiers, run.images)
+        ):
+            if lines:
+                out.write(f"{json.dumps(payload)}\n")
+            else:
+                out.write(f"{',' if index else ''}{json.dumps(payload)}")
+        if not lines:
+            out.write("]\n")
+
+
 def list_section(run):
     """Pages of the bench supplier's products, each against the bare SQL of the same page.
 
@@ -734,6 +785,7 @@ def section_of(path):
 
 SECTIONS = {
     "ingest": ingest_section,
+    "ingest_memory": ingest_memory_section,
     "list": list_section,
     "detail": detail_section,
     "sync": section_of("integrations.bench.sync_section"),

@@ -56,6 +56,7 @@ def test_bench_reports_every_section_and_removes_its_catalog():
         assert "keep-alive" in detail["transport"]
     # At 30 products a scan is cheapest; the plan at size is in the bench's report.
     assert isinstance(listing["search_plan_indexes"], list)
+    assert_ingest_memory(report["sections"]["ingest_memory"])
     assert_sync(report["sections"]["sync"])
     assert_push(report["sections"]["push"])
     assert_images(report["sections"]["images"])
@@ -66,6 +67,20 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     assert not Category.objects.exists()
     assert not Integration.objects.exists() and not Customer.objects.exists()
     assert not Order.objects.exists()
+
+
+def assert_ingest_memory(memory):
+    if "skipped" in memory:
+        # A database in memory cannot be opened by a child process.
+        assert memory["skipped"].startswith("needs ")
+        return
+    assert (memory["products_small"], memory["products_large"]) == (3, 30)
+    for form in ("json_array", "json_lines"):
+        for size in ("small", "large"):
+            assert memory[f"{form}_file_mb_{size}"] > 0
+            assert memory[f"{form}_peak_rss_mb_{size}"] > 0
+        assert memory[f"{form}_file_mb_large"] > memory[f"{form}_file_mb_small"]
+    assert memory["target_peak_rss_mb"] == 200
 
 
 def assert_sync(sync):
