@@ -7,13 +7,17 @@ sync, push and image sections live in their apps (integrations/bench.py, pushes/
 """
 
 import http.client
+import json
 import math
 import os
 import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,10 +26,11 @@ from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.module_loading import import_string
+from psycopg.types.json import Jsonb
 
 from catalog.ingest import ingest_products, refresh_planner_statistics
 from catalog.models import (
@@ -300,7 +305,7 @@ class WebServer:
         self.process = subprocess.Popen(
             [gunicorn, "hub.wsgi", "-c", "gunicorn.conf.py", "--workers", "1",
              "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_URL": database},
+            cwd=settings.BASE_DIR, env=child_env(database),
         )
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for _ in range(300):
@@ -361,17 +366,54 @@ class WebServer:
 
 
 def database_url():
-    """A URL of the database this process uses, for a server process; None when the
-    database lives in this process's memory."""
+    """A URL of this process's database for another process (a server, a child); None when
+    no other process can open it (it lives in this process's memory)."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
-        name = str(db["NAME"])
-        if name == ":memory:" or "mode=memory" in name:
-            return None
-        return f"sqlite:///{name}"
-    user = quote(db["USER"] or "", safe="")
+        return None if connection.is_in_memory_db() else f"sqlite:///{db['NAME']}"
+    if connection.vendor != "postgresql":
+        return None
+    user = quote(db["USER"] or "postgres", safe="")
     password = f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
+    port = db["PORT"] or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def child_env(database, **extra):
+    """This process's environment for a child on the same database."""
+    return {**os.environ, "DATABASE_URL": database, **extra}
+
+
+# Runs `manage.py` in a process forked from this small one and writes down its peak RSS
+# (kB). The bench's own child would not do: Linux keeps in a process's peak the memory of
+# the image it replaced at exec, and a child of the bench replaces a copy of the bench.
+MEASURED_MANAGE_PY = """
+import os, sys
+peak_file, *args = sys.argv[1:]
+pid = os.fork()
+if not pid:
+    os.execv(sys.executable, [sys.executable, "manage.py", *args])
+_, status, usage = os.wait4(pid, 0)
+with open(peak_file, "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def child_peak_rss_mb(args, database):
+    """Run `manage.py *args` in a process of its own on `database`; its peak RSS in MB."""
+    with tempfile.TemporaryFile() as output, tempfile.NamedTemporaryFile("r") as peak:
+        process = subprocess.run(
+            [sys.executable, "-c", MEASURED_MANAGE_PY, peak.name, *args],
+            cwd=settings.BASE_DIR, env=child_env(database), stdout=output, stderr=output,
+        )
+        if process.returncode:
+            output.seek(0)
+            tail = output.read().decode(errors="replace")[-1000:]
+            raise BenchError(f"manage.py {args[0]} exited with {process.returncode}: {tail}")
+        # Kilobytes on Linux.
+        return int(peak.read()) / 1024
 
 
 class BenchError(Exception):
@@ -393,12 +435,14 @@ def prefixed(prefix, numbers):
 
 def ingest_section(run):
     first_seconds, first = run.ingest("first load")
+    loaded = first_load_rows(run.supplier)
     reload_seconds, reload = run.ingest("unchanged reload")
     variant_rows = run.products * run.variants
     rows = run.products * (1 + run.variants * (1 + run.tiers) + run.images)
-    return {
+    numbers = {
         "rows": rows,
         "first_load_seconds": first_seconds,
+        "first_load_rows": loaded,
         "first_load_variant_rows_per_second": variant_rows / first_seconds,
         "first_load_rows_per_second": rows / first_seconds,
         "first_load_created": first.created,
@@ -410,6 +454,166 @@ def ingest_section(run):
         "reload_failed": reload.failed,
         "unchanged_speedup": first_seconds / reload_seconds,
     }
+    if connection.vendor != "postgresql":
+        numbers["copy_floor_skipped"] = "needs PostgreSQL: the floor is its COPY"
+        return numbers
+    floor_seconds, floor_rows = copy_floor(run)
+    numbers.update({
+        "copy_floor_seconds": floor_seconds,
+        "copy_floor_rows": floor_rows,
+        "copy_floor_rows_per_second": floor_rows / floor_seconds,
+        "first_load_share_of_copy_floor": floor_seconds / first_seconds,
+        "target_share_of_copy_floor": TARGET_SHARE_OF_COPY_FLOOR,
+    })
+    return numbers
+
+
+# The tables a first load of bench payloads writes, parents first, each with the path from
+# its rows to their product (None: rows of the supplier itself).
+LOADED_TABLES = (
+    (Category, None),
+    (Product, "id"),
+    (Variant, "product_id"),
+    (VariantPrice, "variant__product_id"),
+    (ProductImage, "product_id"),
+    (ApparelDetails, "product_id"),
+)
+# Products whose rows the copy floor reads back and copies at a time.
+COPY_CHUNK = 500
+TARGET_SHARE_OF_COPY_FLOOR = 0.6
+
+
+def loaded_rows(model, to_product, supplier, products):
+    """The rows of `model` a load wrote for `products` (ids, or a query of them) of
+    `supplier`."""
+    if to_product is None:
+        return model.objects.filter(supplier=supplier)
+    return model.objects.filter(**{f"{to_product}__in": products})
+
+
+def first_load_rows(supplier):
+    """The rows the supplier's products hold in every table a load writes, counted."""
+    products = Product.objects.filter(supplier=supplier).values("id")
+    return sum(
+        loaded_rows(model, to_product, supplier, products).count()
+        for model, to_product in LOADED_TABLES
+    )
+
+
+def copy_floor(run):
+    """What the first load cannot beat: its rows written again by COPY; (seconds, rows).
+
+    The bench supplier's rows are read back a chunk of products at a time, given fresh ids
+    and a supplier of their own, and copied into the same tables (same indexes and
+    constraints, foreign keys checked as each COPY ends) in a transaction that is rolled
+    back. Only the COPY statements are timed.
+    """
+    name = f"{run.supplier_name} copy floor"
+    remove_bench_supplier(name, run.say)
+    floor = Supplier.objects.create(name=name)
+    # Every id and key is a UUID: each old one stands for one fresh one, in every table.
+    fresh = defaultdict(uuid.uuid4, {run.supplier.id: floor.id})
+    ids = list(
+        Product.objects.filter(supplier=run.supplier).order_by("id").values_list("id", flat=True)
+    )
+    run.say(f"copy floor: {len(ids)} products' rows, {COPY_CHUNK} products at a time")
+    seconds = rows = 0
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for start in range(0, len(ids), COPY_CHUNK):
+                for model, to_product in LOADED_TABLES:
+                    if to_product is None and start:
+                        continue  # the supplier's own rows are copied once
+                    fields = [field for field in model._meta.concrete_fields
+                              if not isinstance(field, models.AutoField)]
+                    chunk = loaded_rows(model, to_product, run.supplier,
+                                        ids[start : start + COPY_CHUNK])
+                    copied = [remapped(row, fields, fresh)
+                              for row in chunk.values_list(*(f.attname for f in fields))]
+                    seconds += timed_copy(cursor, model, fields, copied)
+                    rows += len(copied)
+            transaction.set_rollback(True)
+    finally:
+        remove_bench_supplier(name, run.say)
+    # The rolled-back rows are dead rows in the tables the next sections read.
+    with connection.cursor() as cursor:
+        for model, _ in LOADED_TABLES:
+            cursor.execute(f"VACUUM {connection.ops.quote_name(model._meta.db_table)}")
+    return seconds, rows
+
+
+def remapped(row, fields, fresh):
+    """A row read back, for COPY: its ids and keys fresh, its JSON as JSON."""
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        if value is not None and (field.primary_key or field.is_relation):
+            value = fresh[value]
+        elif value is not None and isinstance(field, models.JSONField):
+            value = Jsonb(value)
+        values.append(value)
+    return values
+
+
+def timed_copy(cursor, model, fields, rows):
+    """Seconds to COPY `rows` into the model's table."""
+    quote_name = connection.ops.quote_name
+    columns = ", ".join(quote_name(field.column) for field in fields)
+    started = time.perf_counter()
+    with cursor.copy(f"COPY {quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return time.perf_counter() - started
+
+
+TARGET_PEAK_RSS_MB = 200
+
+
+def ingest_memory_section(run):
+    """Peak RSS of `manage.py ingest_products` loading bench payloads from a JSON array and
+    from JSON Lines, at --products and at a tenth of it: each a first load, in a child
+    process. Flat memory shows as close numbers."""
+    database = database_url()
+    if database is None:
+        return {"skipped": "needs a database a child process can open (this one is in memory)"}
+    supplier = f"{run.supplier_name} ingest memory"
+    numbers = {}
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            for size, products in (("small", max(run.products // 10, 1)),
+                                   ("large", run.products)):
+                numbers[f"products_{size}"] = products
+                for form, suffix in (("json_array", "json"), ("json_lines", "jsonl")):
+                    path = os.path.join(folder, f"bench-{products}.{suffix}")
+                    write_payload_file(run, products, path, lines=form == "json_lines")
+                    numbers[f"{form}_file_mb_{size}"] = os.path.getsize(path) / 2**20
+                    remove_bench_supplier(supplier, run.say)
+                    run.say(f"ingest_products of {products} products ({form}) in a child process")
+                    numbers[f"{form}_peak_rss_mb_{size}"] = child_peak_rss_mb(
+                        ["ingest_products", supplier, path, "--create"], database
+                    )
+                    os.remove(path)
+        finally:
+            remove_bench_supplier(supplier, run.say)
+    numbers["target_peak_rss_mb"] = TARGET_PEAK_RSS_MB
+    return numbers
+
+
+def write_payload_file(run, products, path, *, lines):
+    """The first `products` bench payloads written to `path` one at a time, as JSON Lines
+    or as one JSON array."""
+    with open(path, "w") as out:
+        if not lines:
+            out.write("[")
+        for index, payload in enumerate(
+            bench_payloads(products, run.variants, run.tiers, run.images)
+        ):
+            if lines:
+                out.write(f"{json.dumps(payload)}\n")
+            else:
+                out.write(f"{',' if index else ''}{json.dumps(payload)}")
+        if not lines:
+            out.write("]\n")
 
 
 def list_section(run):
@@ -593,6 +797,7 @@ def section_of(path):
 
 SECTIONS = {
     "ingest": ingest_section,
+    "ingest_memory": ingest_memory_section,
     "list": list_section,
     "detail": detail_section,
     "sync": section_of("integrations.bench.sync_section"),

@@ -52,7 +52,7 @@ from integrations.models import (
 from integrations.printops.client import PrintOpsError
 from integrations.printops.webhooks import register_webhooks, webhook_url
 from integrations.schedules import ensure_schedule, next_run_at
-from integrations.services import create_integration, trigger_sync
+from integrations.services import SYNC_PHASES, create_integration, trigger_sync
 
 LATEST_IMPORTS = 20
 LATEST_RUNS = 20
@@ -244,8 +244,8 @@ class SyncRunInline(ReadOnlyInline):
     formset = latest_formset(LATEST_RUNS)
     verbose_name_plural = f"Sync runs (the last {LATEST_RUNS}, newest first)"
     fields = [
-        "started_at", "kind", "status", "duration", "created", "updated", "skipped", "failed",
-        "error",
+        "started_at", "kind", "status", "duration", "time_spent", "created", "updated",
+        "skipped", "failed", "error",
     ]
     readonly_fields = fields
 
@@ -256,6 +256,14 @@ class SyncRunInline(ReadOnlyInline):
     @admin.display(description="Duration")
     def duration(self, run):
         return readable_duration(run.duration)
+
+    @admin.display(description="Time spent")
+    def time_spent(self, run):
+        """Where the run's time went, in the order of the sync (jsonb keeps no order)."""
+        phases = run.phase_seconds or {}
+        return ", ".join(
+            f"{phase} {phases[phase]} s" for phase in SYNC_PHASES if phase in phases
+        ) or "—"
 
     @admin.display(description="Error")
     def error(self, run):

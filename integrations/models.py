@@ -167,6 +167,9 @@ class SyncRun(models.Model):
     failed = models.PositiveIntegerField(default=0)
     pages = models.PositiveIntegerField(default=0)
     error_message = models.TextField(null=True, blank=True)
+    # Where the run's time went, in seconds: {"fetch", "map", "ingest", "publish"}; kept up
+    # to date page by page like the counts.
+    phase_seconds = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -7,6 +7,7 @@ that id writes progress or finishes it; a run whose heartbeat stops is marked fa
 """
 
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -118,11 +119,12 @@ def _run(integration_id, run_id):
     )
 
 
-def _record_run(run_id, result, pages, **fields):
-    """Write the run's counts (and, when it ends, its status) to its row in the history."""
+def _record_run(run_id, result, pages, phases, **fields):
+    """Write the run's counts and where its time went (and, when it ends, its status) to
+    its row in the history."""
     SyncRun.objects.filter(pk=run_id).update(
         created=result.created, updated=result.updated, skipped=result.unchanged,
-        failed=result.failed, pages=pages, **fields,
+        failed=result.failed, pages=pages, phase_seconds=_seconds(phases), **fields,
     )
 
 
@@ -131,6 +133,32 @@ def _stats(result, pages):
         "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
         "failed": result.failed, "pages": pages,
     }
+
+
+# Where a sync's time goes: reading the source's pages (HTTP and decoding), mapping their
+# items to canonical payloads, ingesting them (with the run's progress), and what runs
+# after the last page (the source's wrap-up, the run's ending, after_sync).
+SYNC_PHASES = ("fetch", "map", "ingest", "publish")
+
+
+def _seconds(phases):
+    return {phase: round(seconds, 3) for phase, seconds in phases.items()}
+
+
+def _timed_pages(pages, phases):
+    """The source's pages; the wait for each counted as fetch and map (as the page says),
+    the source's work after its last page as publish."""
+    pages = iter(pages)
+    while True:
+        started = time.perf_counter()
+        page = next(pages, None)
+        waited = time.perf_counter() - started
+        if page is None:
+            phases["publish"] += waited
+            return
+        phases["map"] += page.map_seconds
+        phases["fetch"] += max(waited - page.map_seconds, 0.0)
+        yield page
 
 
 def run_sync(integration_id, run_id, on_page=None):
@@ -157,8 +185,10 @@ def _run_sync(integration_id, run_id, on_page):
     since = None if integration.sync_full else integration.last_successful_sync_at
     started_at = integration.last_sync_at
     result, pages = IngestResult(), 0
+    phases = dict.fromkeys(SYNC_PHASES, 0.0)
     try:
-        for page in integration.source().changed_products(since):
+        for page in _timed_pages(integration.source().changed_products(since), phases):
+            ingesting = time.perf_counter()
             pages += 1
             page_result = ingest_products(integration.supplier, page.products)
             for failure in page.failures:
@@ -174,7 +204,8 @@ def _run_sync(integration_id, run_id, on_page):
             if not still_ours:
                 logger.warning("Sync %s of %s lost its claim; stopping", run_id, integration_id)
                 return result
-            _record_run(run_id, result, pages)
+            phases["ingest"] += time.perf_counter() - ingesting
+            _record_run(run_id, result, pages, phases)
             if on_page:
                 on_page(result, page.total)
     except Exception as exc:
@@ -188,9 +219,10 @@ def _run_sync(integration_id, run_id, on_page):
             sync_heartbeat_at=timezone.now(), last_sync_stats=_stats(result, pages),
             **_totals(result),
         ):
-            _record_run(run_id, result, pages, status=SyncRun.Status.ERROR,
+            _record_run(run_id, result, pages, phases, status=SyncRun.Status.ERROR,
                         finished_at=timezone.now(), error_message=message)
         return result
+    publishing = time.perf_counter()
     finished = _run(integration_id, run_id).update(
         sync_status=SyncStatus.COMPLETED,
         # The next delta starts where this run started, so changes made while it ran
@@ -201,11 +233,14 @@ def _run_sync(integration_id, run_id, on_page):
         **_totals(result),
     )
     if finished:
-        _record_run(run_id, result, pages, status=SyncRun.Status.COMPLETED,
+        _record_run(run_id, result, pages, phases, status=SyncRun.Status.COMPLETED,
                     finished_at=timezone.now())
     if result.created + result.updated >= LARGE_LOAD:
         refresh_planner_statistics()
     integration.after_sync(result.changed_product_ids)
+    phases["publish"] += time.perf_counter() - publishing
+    if finished:
+        SyncRun.objects.filter(pk=run_id).update(phase_seconds=_seconds(phases))
     return result
 
 

@@ -3,7 +3,8 @@
 A source (OVS, PrintOps, ...) reads products from its external system and maps them
 to canonical payloads. Nothing outside its package knows the wire format.
 
-    changed_products(since) -> iterator of SourcePage (since=None: everything)
+    changed_products(since) -> iterator of SourcePage (since=None: everything), each
+                               saying how long its mapping took (map_seconds)
     product_by_code(code)   -> a canonical payload, or raises ProductNotFound
 """
 
@@ -15,6 +16,9 @@ class SourcePage:
     products: list = field(default_factory=list)  # canonical payloads
     failures: list = field(default_factory=list)  # {"code": ..., "reason": ...}
     total: int | None = None  # products the whole run will see, when the source knows
+    # Seconds the source spent mapping this page's items to payloads; the sync counts the
+    # rest of its wait for the page as fetching.
+    map_seconds: float = 0.0
 
 
 class SourceError(Exception):

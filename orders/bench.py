@@ -7,18 +7,14 @@ write no order row (it still writes the pull's own progress). The sandbox runs i
 process of its own, so the fake's GraphQL work is not counted as the hub's.
 """
 
-import socket
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
 
 import requests
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from catalog.bench import BenchError, bench_payload, remove_bench_supplier
+from catalog.bench import bench_payload, remove_bench_supplier
 from catalog.ingest import ingest_products
 from catalog.models import Supplier
 from integrations.bench import outbound_refusal
@@ -28,6 +24,7 @@ from orders import pulls
 from orders.models import Order
 from pushes.models import Customer, MarkupRule
 from pushes.services import push_product
+from sandbox.testing import sandbox_process
 
 CUSTOMER = "Bench orders customer"
 STOREFRONT = "Bench orders storefront"
@@ -36,6 +33,7 @@ LINES = 3
 # Requests per minute of the sandbox storefront and of the customer's budget: high, so
 # neither is what is measured.
 RAISED_RATE_LIMIT = 100_000
+SANDBOX_ARGS = ("--catalog-size", "1", "--rate-limit", str(RAISED_RATE_LIMIT))
 ORDER_TABLES = ('"orders_order"', '"orders_orderline"', '"orders_orderaddress"',
                 '"orders_orderevent"', '"orders_shipment"', '"orders_shipmentline"')
 
@@ -44,7 +42,7 @@ def orders_section(run):
     orders = run.orders
     supplier_name = f"{run.supplier_name} orders"
     remove_orders_bench(supplier_name, run.say)
-    with sandbox_process() as sandbox_url:
+    with sandbox_process(*SANDBOX_ARGS) as sandbox_url:
         refused = outbound_refusal(f"{sandbox_url}/ops")
         if refused:
             return {"skipped": refused}
@@ -74,34 +72,6 @@ def orders_section(run):
         "unchanged_pull_queries_per_page": again_queries / pages,
         "unchanged_orders": again.unchanged if again else None,
     }
-
-
-@contextmanager
-def sandbox_process():
-    """The sandbox served by a child process on a free port; its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "sandbox", "--port", str(port), "--catalog-size", "1",
-         "--rate-limit", str(RAISED_RATE_LIMIT)],
-        cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{url}/", timeout=1)
-                break
-            except requests.RequestException:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise BenchError("The sandbox process did not start") from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def bench_customer(run, sandbox_url, supplier_name):

@@ -22,13 +22,14 @@ from catalog.models import Supplier
 from hub.celery import app
 from integrations.bench import outbound_refusal
 from integrations.models import OMSIntegration
-from orders.bench import sandbox_process
+from orders.bench import SANDBOX_ARGS
 from orders.models import FulfilmentRoute, LineStatus, Order, OrderLine, OrderSource
 from orders.payload import CanonicalAddress, CanonicalLine, CanonicalOrder
 from orders.services import store_orders
 from pushes.bench import running_workers, why_no_bench_workers
 from pushes.models import Customer, MarkupRule
 from pushes.services import push_product
+from sandbox.testing import sandbox_process
 
 PRODUCTS = 10
 LINES = 3
@@ -48,7 +49,7 @@ def routing_section(run):
         return {"skipped": unavailable}
     supplier_name = f"{run.supplier_name} routing"
     remove_routing_bench(supplier_name, run.say)
-    with sandbox_process() as sandbox_url:
+    with sandbox_process(*SANDBOX_ARGS) as sandbox_url:
         refused = outbound_refusal(f"{sandbox_url}/oms")
         if refused:
             return {"skipped": refused}

@@ -22,6 +22,8 @@ from catalog.bench import (
     BenchError,
     bench_payload,
     bench_payloads,
+    child_env,
+    database_url,
     percentile,
     prefixed,
     remove_bench_supplier,
@@ -29,7 +31,7 @@ from catalog.bench import (
 from catalog.ingest import ingest_products
 from catalog.models import ProductImage, Supplier
 from hub.celery import app
-from integrations.bench import child_env, database_url, outbound_refusal
+from integrations.bench import outbound_refusal
 from integrations.models import OPSIntegration
 from pushes.images import cache_key
 from pushes.models import (

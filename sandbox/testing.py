@@ -1,13 +1,24 @@
-"""Run the sandbox in-process, over real HTTP, for tests.
+"""Run the sandbox over real HTTP: in-process for tests, or in a process of its own.
 
     with RunningSandbox(catalog_size=250) as sandbox:
         requests.post(f"{sandbox.url}/ovs/auth/login", json=...)
         sandbox.fakes["ovs"].set_faults(fail_next=1)
+
+    with sandbox_process("--catalog-size", "20000") as url:
+        ...  # the fakes' work is not counted in this process (benchmarks)
 """
 
 import io
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
+import time
+from contextlib import contextmanager
 
+import requests
+from django.conf import settings
 from werkzeug.serving import WSGIRequestHandler
 
 from sandbox.server import make_sandbox_server
@@ -91,3 +102,34 @@ class RunningSandbox:
 
     def __exit__(self, *exc_info):
         self.stop()
+
+
+@contextmanager
+def sandbox_process(*args, start_seconds=60):
+    """The sandbox served by `manage.py sandbox *args` in a child process on a free port
+    of 127.0.0.1; its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "sandbox", "--port", str(port), *args],
+            cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=output,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + start_seconds
+            while True:
+                try:
+                    requests.get(f"{url}/", timeout=1)
+                    break
+                except requests.RequestException:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        output.seek(0)
+                        tail = output.read().decode(errors="replace")[-1000:]
+                        raise RuntimeError(f"The sandbox process did not start: {tail}") from None
+                    time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)

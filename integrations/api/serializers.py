@@ -191,13 +191,19 @@ class SyncRunSerializer(serializers.ModelSerializer):
 
     integration_id = serializers.UUIDField(read_only=True)
     duration_seconds = serializers.SerializerMethodField()
+    phase_seconds = serializers.DictField(
+        child=serializers.FloatField(), read_only=True,
+        help_text="Where the run's time went: seconds spent in fetch (reading the source), "
+                  "map (to canonical products), ingest and publish (what runs after the "
+                  "last page)",
+    )
 
     class Meta:
         model = SyncRun
         fields = [
             "id", "integration_id", "full", "status", "started_at", "finished_at",
-            "duration_seconds", "created", "updated", "skipped", "failed", "pages",
-            "error_message",
+            "duration_seconds", "phase_seconds", "created", "updated", "skipped", "failed",
+            "pages", "error_message",
         ]
         read_only_fields = fields
 

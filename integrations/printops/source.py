@@ -6,6 +6,7 @@ ingest's content hash makes the unchanged ones cost nothing.
 """
 
 import logging
+import time
 
 from integrations.printops.client import PrintOpsClient
 from integrations.printops.mapping import (
@@ -38,13 +39,18 @@ class PrintOpsSource:
         ingesting the last page, so a sync that fails or loses its claim part-way never
         archives anything.
         """
-        products, failures, every_one_placed = self.all_products()
+        base_products = list(self.client.base_products(page_size=self.page_size))
+        started = time.perf_counter()
+        products, failures, every_one_placed = self.by_category(base_products)
+        map_seconds = time.perf_counter() - started
         total = len(products) + len(failures)
         for start in range(0, max(len(products), 1), self.products_per_page):
             yield SourcePage(
                 products=products[start : start + self.products_per_page],
                 failures=failures if start == 0 else [],
                 total=total,
+                # All of it was mapped before the first page.
+                map_seconds=map_seconds if start == 0 else 0.0,
             )
         # A base product that could not be placed in a category may belong to one that
         # looks gone: archiving waits for a read where every base product was placed.
@@ -68,13 +74,14 @@ class PrintOpsSource:
             raise ProductNotFound(f"PrintOps has no product {code}")
         return to_canonical(category_id, base_products)
 
-    def all_products(self):
-        """(canonical products, failures, whether every base product had a category).
+    def by_category(self, base_products):
+        """(canonical products, failures, whether every base product had a category) of
+        every base product PrintOps lists.
 
         One product per category, by category id.
         """
         self.seen_skus = set()
-        groups, failures = group_by_category(self.client.base_products(page_size=self.page_size))
+        groups, failures = group_by_category(base_products)
         every_one_placed = not failures
         products = []
         for category_id in sorted(groups):

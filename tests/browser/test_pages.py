@@ -91,7 +91,7 @@ def test_integration_pages_sync_and_show_their_runs_and_schedules(browser, synce
     browser.open(f"/admin/integrations/ovsintegration/{ovs.pk}/change/")
 
     runs = browser.text("#sync_runs-group")
-    assert "Full" in runs and "Completed" in runs and "40" in runs
+    assert "Full" in runs and "Completed" in runs and "40" in runs and "fetch" in runs
     assert browser.find("#id_schedule_every_minutes").get_attribute("value") == "360"
     assert "next run" in browser.text(".field-schedule_link")
     browser.assert_fits()

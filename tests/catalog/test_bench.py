@@ -26,6 +26,15 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     assert ingest["first_load_created"] == 30 and ingest["first_load_failed"] == 0
     assert ingest["reload_unchanged"] == 30 and ingest["reload_failed"] == 0
     assert ingest["rows"] == 30 * (1 + 4 * (1 + 3) + 4)
+    # Counted in the tables: with the 30 apparel details and the 40 categories of 30 products.
+    assert ingest["first_load_rows"] == ingest["rows"] + 30 + 40
+    if connection.vendor == "postgresql":
+        assert ingest["copy_floor_rows"] == ingest["first_load_rows"]
+        assert ingest["copy_floor_seconds"] > 0 and ingest["copy_floor_rows_per_second"] > 0
+        assert ingest["first_load_share_of_copy_floor"] > 0
+        assert ingest["target_share_of_copy_floor"] == 0.6
+    else:
+        assert ingest["copy_floor_skipped"].startswith("needs PostgreSQL")
     assert ingest["unchanged_speedup"] > 0
     for numbers, prefix in [(listing, "limit_50_"), (listing, "limit_1000_"),
                             (listing, "search_"), (listing, "category_"), (detail, "")]:
@@ -47,6 +56,7 @@ def test_bench_reports_every_section_and_removes_its_catalog():
         assert "keep-alive" in detail["transport"]
     # At 30 products a scan is cheapest; the plan at size is in the bench's report.
     assert isinstance(listing["search_plan_indexes"], list)
+    assert_ingest_memory(report["sections"]["ingest_memory"])
     assert_sync(report["sections"]["sync"])
     assert_push(report["sections"]["push"])
     assert_images(report["sections"]["images"])
@@ -59,11 +69,29 @@ def test_bench_reports_every_section_and_removes_its_catalog():
     assert not Order.objects.exists()
 
 
+def assert_ingest_memory(memory):
+    if "skipped" in memory:
+        # A database in memory cannot be opened by a child process.
+        assert memory["skipped"].startswith("needs ")
+        return
+    assert (memory["products_small"], memory["products_large"]) == (3, 30)
+    for form in ("json_array", "json_lines"):
+        for size in ("small", "large"):
+            assert memory[f"{form}_file_mb_{size}"] > 0
+            assert memory[f"{form}_peak_rss_mb_{size}"] > 0
+        assert memory[f"{form}_file_mb_large"] > memory[f"{form}_file_mb_small"]
+    assert memory["target_peak_rss_mb"] == 200
+
+
 def assert_sync(sync):
     assert sync["products"] == 40
     assert sync["full_created"] == 40 and sync["full_failed"] == 0
     assert sync["variant_rows"] > 40
     assert sync["full_products_per_second"] > 0 and sync["full_variant_rows_per_second"] > 0
+    assert sync["target_products_per_second"] == 400
+    # The full sync's time as its run recorded it, split in four.
+    assert all(sync[f"full_{phase}_seconds"] >= 0 for phase in ("map", "ingest", "publish"))
+    assert sync["full_fetch_seconds"] > 0
     # Nothing changed in the sandbox between the two syncs.
     assert sync["delta_changed"] == 0 and sync["delta_ratio"] > 0
     if "peak_rss_skipped" not in sync:

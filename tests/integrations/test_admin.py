@@ -1,14 +1,18 @@
+import uuid
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.models import (
     ImportTask,
     Integration,
     Organization,
     OVSIntegration,
+    SyncRun,
     SyncStatus,
     WebhookEvent,
 )
@@ -390,6 +394,21 @@ def test_webhook_payloads_and_sync_stats_read_as_tables_with_the_raw_json_behind
     assert "<th>order id</th><td>77</td>" in page
     assert "<th>carrier</th>" in page and "<td>UPS</td>" in page
     assert "<summary>Raw JSON</summary>" in page
+
+
+def test_the_run_history_says_where_each_runs_time_went(admin_client):
+    integration = make_integration()
+    SyncRun.objects.create(
+        id=uuid.uuid4(), integration=integration, full=True, status="completed",
+        started_at=timezone.now(), finished_at=timezone.now(), created=40,
+        phase_seconds={"fetch": 1.25, "map": 0.5, "ingest": 3.0, "publish": 0.012},
+    )
+    SyncRun.objects.create(id=uuid.uuid4(), integration=integration, started_at=timezone.now())
+
+    page = admin_client.get(change_url(integration)).content.decode()
+
+    assert "Time spent" in page
+    assert "fetch 1.25 s, map 0.5 s, ingest 3.0 s, publish 0.012 s" in page
 
 
 @pytest.mark.django_db(transaction=True)

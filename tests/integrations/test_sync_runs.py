@@ -1,5 +1,7 @@
 """The run history: a row per sync, written by the sync itself, served by the API."""
 
+import time
+
 import pytest
 from django.utils import timezone
 
@@ -35,6 +37,20 @@ def test_every_sync_writes_its_run_with_counts_and_duration(ovs, sandbox):
     assert first.pages >= 1 and first.error_message is None
 
 
+def test_a_run_records_where_its_time_went(ovs):
+    started = time.perf_counter()
+    sync(ovs, full=True)
+    elapsed = time.perf_counter() - started
+
+    phases = SyncRun.objects.get(integration=ovs).phase_seconds
+    assert set(phases) == {"fetch", "map", "ingest", "publish"}
+    assert all(seconds >= 0 for seconds in phases.values())
+    # Over real HTTP, reading and storing 40 products take time.
+    assert phases["fetch"] > 0 and phases["ingest"] > 0
+    # The parts of the run's own time, never more than it took.
+    assert sum(phases.values()) <= elapsed
+
+
 def test_a_failed_run_keeps_its_counts_and_error(ovs, sandbox, monkeypatch):
     monkeypatch.setattr(OVSSource, "page_size", 15)
     sandbox.fakes["ovs"].set_faults(fail_page=2)
@@ -44,6 +60,8 @@ def test_a_failed_run_keeps_its_counts_and_error(ovs, sandbox, monkeypatch):
     run = SyncRun.objects.get(integration=ovs)
     assert (run.status, run.created, run.pages) == ("error", 15, 1)
     assert "500" in run.error_message and run.finished_at is not None
+    # The time spent until it failed.
+    assert run.phase_seconds["fetch"] > 0 and run.phase_seconds["ingest"] > 0
 
 
 def test_a_running_sync_shows_its_progress_page_by_page(ovs, monkeypatch):
@@ -77,6 +95,10 @@ def test_a_printops_sync_writes_its_run_too(sandbox, people):
 
     run = SyncRun.objects.get(integration=printops)
     assert run.status == "completed" and run.created > 0
+    assert set(run.phase_seconds) == {"fetch", "map", "ingest", "publish"}
+    # Publishing includes its wrap-up after the last page (shipping methods read over HTTP).
+    assert run.phase_seconds["fetch"] > 0
+    assert run.phase_seconds["publish"] > 0
 
 
 def test_the_api_lists_the_runs_newest_first(ovs, sandbox, as_role):
@@ -93,6 +115,8 @@ def test_the_api_lists_the_runs_newest_first(ovs, sandbox, as_role):
     assert (newest["full"], newest["skipped"]) == (False, 0)
     assert set(newest) >= {"started_at", "finished_at", "duration_seconds", "created",
                            "updated", "skipped", "failed", "error_message"}
+    assert set(newest["phase_seconds"]) == {"fetch", "map", "ingest", "publish"}
+    assert oldest["phase_seconds"]["fetch"] > 0
     assert as_role("other").get(
         f"/api/v1/external-integrations/{ovs.pk}/sync/runs").status_code == 404
     bad = as_role("owner").get(f"/api/v1/external-integrations/{ovs.pk}/sync/runs?limit=0")
