@@ -343,7 +343,7 @@ class CustomerAdmin(admin.ModelAdmin):
         if obj is not None and obj.order_webhook_secret:
             webhook.append("remove_order_webhook_secret")
         fieldsets = [
-            (None, {"fields": ["name", "is_active", "storefront", *options]}),
+            (None, {"fields": ["name", "is_active", "storefront", "notify_buyer", *options]}),
             ("Order webhook", {"fields": webhook}),
         ]
         if obj is not None:

@@ -177,6 +177,19 @@ def test_saving_the_customer_page_sets_the_webhook_url_and_encrypts_its_secret(a
     assert WEBHOOK_SECRET not in raw_webhook_secret(customer)
 
 
+def test_staff_choose_on_the_customer_page_whether_the_storefront_emails_the_buyer(admin_client):
+    customer = Customer.objects.create(name="Hooks Co.")
+    page = admin_client.get(customer_url(customer)).content.decode()
+    assert 'name="notify_buyer"' in page and "email the buyer on each status change" in page
+
+    response = admin_client.post(customer_url(customer), customer_form(
+        customer, notify_buyer="on"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.notify_buyer is True
+
+
 def test_the_customer_page_shows_neither_the_webhook_secret_nor_its_ciphertext(admin_client):
     customer = Customer.objects.create(name="Hooks Co.", order_webhook_url=WEBHOOK_URL,
                                        order_webhook_secret=WEBHOOK_SECRET)
