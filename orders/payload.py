@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, is_dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from hub.values import is_whole
+
 
 @dataclass
 class CanonicalAddress:
@@ -93,7 +95,7 @@ def _plain(value):
 
 def cents(value):
     """Integer cents (PrintOps) as Decimal money; None for anything else."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_whole(value):
         return Decimal(value) / 100
     return None
 

@@ -32,9 +32,10 @@ from hub.admin import (
     wrapped_text,
 )
 from hub.queue import QueueUnavailable
+from hub.values import is_whole
 from integrations.admin import integration_url
 from integrations.models import STOREFRONT_TYPES, Integration, IntegrationType
-from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError, is_whole
+from integrations.printops.client import SCALE_OPTIONS, PrintOpsClient, PrintOpsError
 from integrations.printops.storefront import DEFAULT_SCALE_OPTION
 from orders.models import OrderPull
 from pushes.api.serializers import PrintOpsOptionsSerializer

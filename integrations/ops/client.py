@@ -26,6 +26,7 @@ import requests
 
 from hub import ratelimit
 from hub.outbound import OutboundBlocked, guarded_session
+from hub.values import is_whole
 from integrations.models import OPSIntegration
 
 logger = logging.getLogger(__name__)
@@ -319,7 +320,7 @@ class OPSClient:
         if not isinstance(rows, list):
             raise OPSError("OPS answered orders with an unexpected body")
         total = answer.get("totalOrders")
-        return rows, total if isinstance(total, int) and not isinstance(total, bool) else None
+        return rows, total if is_whole(total) else None
 
     def order_statuses(self):
         """The storefront's status list: [{process_status_id, process_status_title,

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
+from hub.values import as_dict, is_whole
 from integrations.ops.client import ORDERS_PAGE_SIZE, OPSClient
 from orders.models import OrderSource
 from orders.payload import CanonicalAddress, CanonicalLine, CanonicalOrder, text
@@ -60,7 +61,7 @@ class OPSOrders:
                 page = OrderPage(total=total, window_start=window_start)
                 for row in rows:
                     orders_id = row.get("orders_id") if isinstance(row, dict) else None
-                    if not is_int(orders_id):
+                    if not is_whole(orders_id):
                         page.failures.append("an order without a valid orders_id")
                         continue
                     if orders_id in seen:
@@ -132,14 +133,14 @@ def map_order(row):
 
 
 def map_line(product, n, problems):
-    if not isinstance(product, dict) or not is_int(product.get("orders_products_id")):
+    if not isinstance(product, dict) or not is_whole(product.get("orders_products_id")):
         problems.append(f"line {n + 1} without a valid orders_products_id (left out)")
         return None
     line_id = product["orders_products_id"]
     quantity = product.get("products_quantity")
     if isinstance(quantity, str) and quantity.strip().isdigit():
         quantity = int(quantity)
-    if not is_int(quantity) or quantity < 1:
+    if not is_whole(quantity) or quantity < 1:
         problems.append(f"line {line_id} with quantity {quantity!r} (left out)")
         return None
     unit_price = amount(product.get("products_unit_price"), problems, f"line {line_id} price",
@@ -152,7 +153,7 @@ def map_line(product, n, problems):
         source_line_id=str(line_id), quantity=quantity,
         sku=text(product.get("products_sku")), name=text(product.get("products_name"), 500),
         size=text(product.get("productsize")), unit_price=unit_price,
-        source_product_id=str(product_id) if is_int(product_id) or (
+        source_product_id=str(product_id) if is_whole(product_id) or (
             isinstance(product_id, str) and product_id.strip()) else "",
         source_status=text(product.get("product_status"), 128),
         artwork=file_urls(product.get("print_ready_files")) or
@@ -239,10 +240,3 @@ def file_urls(value):
         return [url for item in value.values() for url in file_urls(item)][:50]
     return []
 
-
-def as_dict(value):
-    return value if isinstance(value, dict) else {}
-
-
-def is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)

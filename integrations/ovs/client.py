@@ -13,6 +13,7 @@ import requests
 from django.utils import timezone
 
 from hub.outbound import OutboundBlocked, guarded_session
+from hub.values import is_whole
 from integrations.models import OVSIntegration
 from integrations.sources import SourceError
 
@@ -178,7 +179,7 @@ def is_page(body) -> bool:
 
 def is_whole_or_none(value) -> bool:
     """None, or a whole number (not a boolean)."""
-    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+    return value is None or is_whole(value)
 
 
 def is_positive_number(value) -> bool:

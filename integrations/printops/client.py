@@ -29,6 +29,7 @@ import requests
 
 from hub import ratelimit
 from hub.outbound import OutboundBlocked, guarded_session
+from hub.values import is_whole
 from integrations.sources import SourceError
 
 logger = logging.getLogger(__name__)
@@ -472,5 +473,3 @@ def retry_after(response, default=DEFAULT_RETRY_AFTER) -> float:
     return min(seconds, MAX_RETRY_AFTER)
 
 
-def is_whole(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

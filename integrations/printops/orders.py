@@ -14,7 +14,8 @@ date: the hub uses the moment it first read the order.
 
 from datetime import datetime
 
-from integrations.printops.client import PrintOpsClient, is_whole
+from hub.values import as_dict, is_whole
+from integrations.printops.client import PrintOpsClient
 from orders.models import OrderSource
 from orders.payload import (
     CanonicalAddress,
@@ -168,7 +169,3 @@ def parse_timestamp(value):
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def as_dict(value):
-    return value if isinstance(value, dict) else {}
