@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from catalog.admin import count_of
-from hub.admin import ReadOnlyAdmin
+from hub.admin import ReadOnlyAdmin, ReadOnlyInline
 from integrations.admin import schedule_minutes
 from orders import pulls, services
 from orders.models import (
@@ -81,21 +81,6 @@ class AttentionFilter(admin.SimpleListFilter):
             lines = OrderLine.objects.filter(order=OuterRef("pk"), status=LineStatus.UNMATCHED)
             return queryset.filter(Exists(lines))
         return queryset
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AddressInline(ReadOnlyInline):
