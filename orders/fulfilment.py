@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Sum
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from integrations.oms import client as oms
@@ -37,7 +38,6 @@ from orders.models import (
     ShipmentLine,
     ShipmentSource,
 )
-from orders.routing import plural
 from orders.services import mark_shipped_lines, record_event
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def request_cancel(order):
         if not lines:
             return False
         record_event(order, EventKind.CANCEL_REQUESTED,
-                     f"Cancel requested for {plural(len(lines), 'open line')}")
+                     f"Cancel requested for {len(lines)} open line{pluralize(len(lines))}")
         at_once = [line for line in lines
                    if line.status in (*UNROUTED_LINE_STATUSES, LineStatus.FAILED)
                    or not line.fulfiller_type or line.fulfiller_type == FulfillerType.MANUAL
@@ -119,7 +119,7 @@ def cancel_lines(order, lines, why):
     ids = [line.pk for line in lines]
     OrderLine.objects.filter(pk__in=ids).update(status=LineStatus.CANCELLED,
                                                 next_print_poll_at=None, updated_at=now)
-    record_event(order, EventKind.CANCELLED, f"{plural(len(lines), 'line')} {why}")
+    record_event(order, EventKind.CANCELLED, f"{len(lines)} line{pluralize(len(lines))} {why}")
     Order.refresh_statuses([order])
     from orders.storefront import order_changed
 
@@ -290,6 +290,6 @@ def send_to_batch(lines, print_templates):
                 order=order, kind=EventKind.UPDATED,
                 message=f"Sent to {integration.name} batch {batch['uid']} "
                         f"({batch.get('status') or 'no status'})")
-        messages.append(f"{plural(len(group), 'line')} sent to {integration.name} batch "
-                        f"{batch['uid']}")
+        messages.append(f"{len(group)} line{pluralize(len(group))} sent to "
+                        f"{integration.name} batch {batch['uid']}")
     return messages

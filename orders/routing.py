@@ -27,6 +27,7 @@ from urllib.parse import quote
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from integrations.oms import client as oms
@@ -187,7 +188,7 @@ def choose_fulfillers(order):
         ])
         OrderEvent.objects.bulk_create([
             OrderEvent(order=order, kind=EventKind.ROUTED, at=now,
-                       message=f"{plural(len(group), 'line')} routed to {name}")
+                       message=f"{len(group)} line{pluralize(len(group))} routed to {name}")
             for name, group in chosen.items()
         ])
         Order.refresh_statuses([order])
@@ -214,10 +215,6 @@ class RouteBook:
         route = self.routes.get(supplier_id)
         return route.fulfiller_integration.typed() if route and \
             route.fulfiller_integration_id else None
-
-
-def plural(count, noun):
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- the OMS ---------------------------------------------------------------------------
@@ -347,7 +344,7 @@ class OMSRouting:
             ])
             OrderEvent.objects.create(
                 order=self.order, kind=EventKind.ROUTED,
-                message=f"{plural(len(done), 'line')} {verb} {self.integration.name} "
+                message=f"{len(done)} line{pluralize(len(done))} {verb} {self.integration.name} "
                         f"(order {answer.uid})")
             self.fail([(line, "The OMS answered without an item for this line")
                        for line in missing])
