@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound
 from rest_framework.permissions import BasePermission
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -29,6 +28,7 @@ from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import SkipLimitPagination
 from hub.api.parsers import ItemsJSONParser
 from hub.api.permissions import IsStaff, IsStaffOrReadOnly
+from hub.api.renderers import JSONRenderer
 from hub.api.schema import conflict
 
 
