@@ -1,10 +1,10 @@
 from django_filters import rest_framework as filters
 
 from catalog.models import Category, Product
-from hub.api.filters import StrictBooleanFilter
+from hub.api.filters import FilterSet, StrictBooleanFilter
 
 
-class ProductFilter(filters.FilterSet):
+class ProductFilter(FilterSet):
     supplier_id = filters.UUIDFilter(field_name="supplier_id")
     category_id = filters.UUIDFilter(method="filter_category")
     customer_id = filters.UUIDFilter(method="filter_customer")
@@ -41,7 +41,7 @@ class ProductFilter(filters.FilterSet):
         return queryset.archived() if value else queryset.active()
 
 
-class CategoryFilter(filters.FilterSet):
+class CategoryFilter(FilterSet):
     supplier_id = filters.UUIDFilter(field_name="supplier_id")
 
     class Meta:

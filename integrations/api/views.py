@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api.errors import invalid
-from hub.api.filters import QueryFilterBackend, StrictBooleanField
+from hub.api.filters import FilterSet, QueryFilterBackend, StrictBooleanField
 from hub.api.lookups import get_by_uuid_or_404
 from hub.api.pagination import DataCountPagination
 from hub.api.schema import NOT_QUEUED, conflict
@@ -97,7 +97,7 @@ def query_bool(request, name):
         raise invalid("query", name, exc.messages[0], "bool_parsing") from None
 
 
-class IntegrationFilter(filters.FilterSet):
+class IntegrationFilter(FilterSet):
     integration_type = filters.ChoiceFilter(
         choices=IntegrationType.choices, help_text="Filter by integration type"
     )
@@ -107,7 +107,7 @@ class IntegrationFilter(filters.FilterSet):
         fields = []
 
 
-class ImportTaskFilter(filters.FilterSet):
+class ImportTaskFilter(FilterSet):
     status = filters.ChoiceFilter(choices=ImportTask.Status.choices)
 
     class Meta:
@@ -119,7 +119,7 @@ class ImportTaskPagination(DataCountPagination):
     default_limit = 10
 
 
-class SyncRunFilter(filters.FilterSet):
+class SyncRunFilter(FilterSet):
     status = filters.ChoiceFilter(choices=SyncRun.Status.choices)
 
     class Meta:

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 
+from hub.api.filters import FilterSet
 from orders.models import Order, OrderLine, OrderSource, OrderStatus
 
 
@@ -10,7 +11,7 @@ def start_of_day(day):
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-class OrderFilter(filters.FilterSet):
+class OrderFilter(FilterSet):
     customer_id = filters.UUIDFilter(field_name="customer_id")
     status = filters.ChoiceFilter(choices=OrderStatus.choices)
     source = filters.ChoiceFilter(choices=OrderSource.choices)
