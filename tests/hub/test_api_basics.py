@@ -246,3 +246,17 @@ def test_settings_require_a_secret_key_when_debug_is_off(monkeypatch):
 def test_a_staff_user_is_not_needed_to_read(api):
     assert get_user_model().objects.filter(is_staff=True).count() == 0
     assert api.get("/api/suppliers").status_code == 200
+
+
+def test_the_redis_cache_keeps_one_client_and_reads_what_it_wrote(settings):
+    from django.core.cache import caches
+
+    if not settings.CACHES["default"]["BACKEND"].startswith("hub.cache"):
+        pytest.skip("the cache is not Redis (REDIS_URL is not set)")
+    cache = caches["default"]
+    cache.set("hub.test-cache", {"a": 1}, 30)
+
+    assert cache.get("hub.test-cache") == {"a": 1}
+    assert cache._cache.get_client() is cache._cache.get_client()
+    cache.delete("hub.test-cache")
+    assert cache.get("hub.test-cache") is None
