@@ -669,7 +669,7 @@ def list_section(run):
         )
         numbers[f"target_ms_{label}"] = target_ms(numbers[f"floor_{label}_p50_ms"])
     numbers["search_plan_indexes"] = plan_indexes(
-        own.search(SEARCH_WORD).order_by("product_name", "id")[:50]
+        own.search(SEARCH_WORD).by_name(SEARCH_WORD)[:50]
     )
     return numbers
 
@@ -694,7 +694,11 @@ def list_page_floor(supplier_id, params):
     key = Product._meta.pk.get_db_prep_value
     where = ["archived_at IS NULL", "supplier_id = %s"]
     args = [key(supplier_id, connection)]
+    order = "product_name, id"
     if "search" in params:
+        # The hub's order for a search (see ProductQuerySet.by_name).
+        if connection.vendor == "postgresql" and len(params["search"]) >= 3:
+            order = "product_name || '', id"
         where.append(
             "(UPPER(product_name) LIKE UPPER(%s) OR UPPER(supplier_sku) LIKE UPPER(%s)"
             " OR UPPER(brand) LIKE UPPER(%s))"
@@ -722,7 +726,7 @@ def list_page_floor(supplier_id, params):
             f"""
             WITH page AS (
                 SELECT * FROM {product} WHERE {" AND ".join(where)}
-                ORDER BY product_name, id LIMIT %s OFFSET %s
+                ORDER BY {order} LIMIT %s OFFSET %s
             )
             SELECT {columns}, s.name, c.variant_count, c.price_min, c.price_max,
                    c.total_inventory

@@ -8,7 +8,8 @@ import uuid
 from decimal import Decimal
 
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 
@@ -102,6 +103,10 @@ class PrintPricingMethod(models.TextChoices):
     PER_SIZE = "per_size", "Each preset size has its own price"
 
 
+# The product list's order.
+NAME_ORDER = ("product_name", "id")
+
+
 class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
@@ -126,8 +131,18 @@ class ProductQuerySet(models.QuerySet):
             | Q(brand__icontains=term)
         )
 
-    def for_listing(self):
-        return self.select_related("supplier").order_by("product_name", "id")
+    def by_name(self, search_term=""):
+        """In the product list's order: by name, then id.
+
+        For a search of three characters or more (what the trigram indexes can find),
+        PostgreSQL is given the name as an expression it has no index for. It then finds
+        the matches through the trigram indexes and sorts them, a cost that follows the
+        number of matches. Given the bare column it may walk the name index instead and
+        test every product named before the page's matches: all of them for a rare word.
+        """
+        if len(search_term) >= 3 and connections[self.db].vendor == "postgresql":
+            return self.order_by(Concat("product_name", Value("")), "id")
+        return self.order_by(*NAME_ORDER)
 
     def archive(self):
         """Archive the active products among these; returns how many were archived.
@@ -181,7 +196,7 @@ class Product(TimeStamped):
     objects = ProductQuerySet.as_manager()
 
     class Meta:
-        ordering = ["product_name", "id"]
+        ordering = list(NAME_ORDER)
         constraints = [
             models.UniqueConstraint(
                 fields=["supplier", "supplier_sku"], name="product_unique_supplier_sku"

@@ -35,7 +35,8 @@ class ProductFilter(FilterSet):
         )
 
     def filter_search(self, queryset, name, value):
-        return queryset.search(value.strip()) if value.strip() else queryset
+        term = value.strip()
+        return queryset.search(term).by_name(term) if term else queryset
 
     def filter_archived(self, queryset, name, value):
         return queryset.archived() if value else queryset.active()

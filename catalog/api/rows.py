@@ -26,6 +26,7 @@ from catalog.api.serializers import (
     VariantSerializer,
 )
 from catalog.models import (
+    NAME_ORDER,
     OptionAttribute,
     PrintSize,
     Product,
@@ -124,7 +125,8 @@ PAGE_WITH_FIGURES = f"""
 
 
 def product_list(page):
-    """The list answer of `page`, a sliced values() queryset of `LIST.columns`."""
+    """The list answer of `page`, a sliced values() queryset of `LIST.columns` in the
+    list's order (`by_name`)."""
     using = page.db
     connection = connections[using]
     compiler = page.query.get_compiler(using)
@@ -132,11 +134,7 @@ def product_list(page):
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return []
-    quote = connection.ops.quote_name
-    order = ", ".join(
-        f"page.{quote(name.removeprefix('-'))} {'DESC' if name.startswith('-') else 'ASC'}"
-        for name in page.query.order_by
-    )
+    order = ", ".join(f"page.{connection.ops.quote_name(name)}" for name in NAME_ORDER)
     with connection.cursor() as cursor:
         cursor.execute(PAGE_WITH_FIGURES.format(page=sql, order=order), params)
         rows = cursor.fetchall()

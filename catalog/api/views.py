@@ -42,7 +42,7 @@ class ProductList(generics.ListAPIView):
     filterset_class = ProductFilter
 
     def get_queryset(self):
-        return Product.objects.order_by("product_name", "id").values(*rows.LIST.columns)
+        return Product.objects.by_name().values(*rows.LIST.columns)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())

@@ -348,3 +348,45 @@ def test_the_detail_uses_the_same_queries_whatever_the_variant_count(api, suppli
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
 
+
+
+def test_search_pages_keep_name_then_id_order(api, supplier):
+    ingest_products(supplier, [
+        apparel_payload(f"S{n}", name=name)
+        for n, name in enumerate(["Zeta Tee", "alpha tee", "Alpha Tee", "Mid Tee", "Alpha Tee",
+                                  "Hoodie"])
+    ])
+    tees = Product.objects.filter(product_name__icontains="tee")
+    expected = [(p.product_name, str(p.id)) for p in tees.order_by("product_name", "id")]
+
+    for term in ("tee", "Tee", "ee"):
+        pages = [api.get(f"/api/products?search={term}&skip={skip}&limit=2").json()
+                 for skip in (0, 2, 4)]
+        assert [(p["product_name"], p["id"]) for page in pages for p in page] == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_a_search_is_found_through_the_trigram_indexes_not_by_walking_the_name_index(supplier):
+    from catalog.bench import plan_indexes
+
+    Product.objects.bulk_create(
+        Product(supplier=supplier, supplier_sku=f"T{n}", product_type="apparel",
+                product_name=f"{'Zulu Hollow' if n % 50 == 0 else 'Alpha'} {n:05d}")
+        for n in range(2000)
+    )
+    searched = Product.objects.active().filter(supplier=supplier).search("Hollow")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+        # A sort and a scan of the table made to look dear: the planner walks the name
+        # index wherever it can, and reads the fewest rows where it cannot.
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        walked = plan_indexes(searched.order_by("product_name", "id")[:50])
+        found = plan_indexes(searched.by_name("Hollow")[:50])
+        short = plan_indexes(searched.by_name("Ho")[:50])
+
+    assert "product_name_order" in walked
+    assert "product_name_order" not in found
+    assert "catalog_product_product_name_trgm" in found
+    # Two characters hold no trigram: walking the name index stays the way to find them.
+    assert "product_name_order" in short
