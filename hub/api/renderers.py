@@ -5,8 +5,9 @@ from rest_framework import renderers
 
 # orjson writes every string, integer and most floats exactly as the standard encoder
 # does. It writes a float below 1e-4 differently (`1e-5` or `0.00001` where Python writes
-# `1e-05`); such a float always leaves one of these marks in its output.
-SMALL_FLOAT_MARK = re.compile(rb"\de-|0\.0000")
+# `1e-05`): such a number, at the start of a value, is what this finds. A string that
+# happens to hold the same text only costs the standard encoder.
+SMALL_FLOAT_MARK = re.compile(rb"(?:^|[:\[,])-?(?:\d+(?:\.\d+)?e-|0\.0000)")
 # What orjson takes on its own that the standard encoder hands to the encoder's default().
 PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 

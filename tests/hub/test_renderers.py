@@ -7,6 +7,7 @@ import random
 import struct
 import uuid
 
+import orjson
 import pytest
 from django.utils.translation import gettext_lazy
 from rest_framework import renderers
@@ -75,3 +76,13 @@ def test_values_orjson_cannot_write_alike_are_written_as_drf_writes_them(value):
 def test_indented_and_empty_answers_are_drfs():
     assert_same({"a": [1, {"b": 2}]}, "application/json; indent=4")
     assert JSONRenderer().render(None) == b""
+
+
+def test_an_ordinary_answer_is_not_mistaken_for_one_with_a_small_float():
+    from hub.api.renderers import SMALL_FLOAT_MARK
+
+    ordinary = orjson.dumps([{"id": "c048d4d4-8280-4218-aa0e-6bf2e3352d39", "sku": "A1e-2",
+                              "price": 0.0001, "rate": 12.5, "count": 10}])
+    assert SMALL_FLOAT_MARK.search(ordinary) is None
+    for small in (1e-5, -3.2e-7, 0.00005, [1e-20], {"a": 9.9e-5}):
+        assert SMALL_FLOAT_MARK.search(orjson.dumps(small)) is not None
