@@ -4,10 +4,19 @@ import orjson
 from rest_framework import renderers
 
 # orjson writes every string, integer and most floats exactly as the standard encoder
-# does. It writes a float below 1e-4 differently (`1e-5` or `0.00001` where Python writes
-# `1e-05`): such a number, at the start of a value, is what this finds. A string that
-# happens to hold the same text only costs the standard encoder.
-SMALL_FLOAT_MARK = re.compile(rb"(?:^|[:\[,])-?(?:\d+(?:\.\d+)?e-|0\.0000)")
+# does. It writes a float below 1e-4 differently: `1.5e-7` or `0.00001` where Python writes
+# `1.5e-07` or `1e-05`. These find such a number (a string holding the same text only
+# costs the standard encoder). Both are plain scans: a pattern that tests every position
+# of a large answer costs more than encoding it.
+SMALL_FLOAT_EXPONENT = re.compile(rb"e-\d{1,3}(?:[,\]}]|$)")
+SMALL_FLOAT_DECIMAL = b"0.0000"
+
+
+def has_small_float(body):
+    return SMALL_FLOAT_DECIMAL in body or SMALL_FLOAT_EXPONENT.search(body) is not None
+
+
+LINE_SEPARATOR, PARAGRAPH_SEPARATOR = "\u2028".encode(), "\u2029".encode()
 # What orjson takes on its own that the standard encoder hands to the encoder's default().
 PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
@@ -34,7 +43,10 @@ class JSONRenderer(renderers.JSONRenderer):
             body = orjson.dumps(data, default=self.encoder_class().default, option=PASSTHROUGH)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
-        if SMALL_FLOAT_MARK.search(body):
+        if has_small_float(body):
             return super().render(data, accepted_media_type, renderer_context)
-        # As DRF: these two are valid JSON but end a line in JavaScript.
-        return body.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+        # As DRF: U+2028 and U+2029 are valid JSON but end a line in JavaScript. One scan
+        # for the two bytes both begin with spares most answers two replacing scans.
+        if b"\xe2\x80" in body:
+            body = body.replace(LINE_SEPARATOR, b"\\u2028").replace(PARAGRAPH_SEPARATOR, b"\\u2029")
+        return body
