@@ -66,12 +66,14 @@ class RowShape:
     def __init__(self, serializer_class, prefix="", computed=()):
         self.fields = []
         for name, field in serializer_class().fields.items():
-            if name in computed or isinstance(field, serializers.BaseSerializer):
+            if isinstance(field, serializers.BaseSerializer):
                 self.fields.append((name, None, None))
+                continue
+            represent = FAST_REPRESENTATIONS.get(type(field), field.to_representation)
+            if name in computed:
+                self.fields.append((name, None, represent))
             else:
-                key = prefix + field.source.replace(".", "__")
-                represent = FAST_REPRESENTATIONS.get(type(field), field.to_representation)
-                self.fields.append((name, key, represent))
+                self.fields.append((name, prefix + field.source.replace(".", "__"), represent))
         self.columns = [key for _, key, _ in self.fields if key is not None]
 
     def render(self, row, **given):
@@ -83,6 +85,25 @@ class RowShape:
                 value = row[key]
                 answer[name] = None if value is None else represent(value)
         return answer
+
+    def renderer(self, names):
+        """A function that makes the answer of a row tuple whose columns are `names`: a
+        column's key, or a computed field's name. For a page's many rows: no dict per row."""
+        position = {name: index for index, name in enumerate(names)}
+        plan = [
+            (name, position[name if key is None else key],
+             None if represent is _same else represent)
+            for name, key, represent in self.fields
+        ]
+
+        def render(row):
+            return {
+                name: value if (value := row[index]) is None or represent is None
+                else represent(value)
+                for name, index, represent in plan
+            }
+
+        return render
 
 
 LIST = RowShape(
@@ -104,10 +125,11 @@ ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
 # grouped for its products only. A product's configurations are its variants and its
 # print sizes (a print product sells sizes): both are counted, their prices give the
 # range, and sizes hold no inventory.
+FIGURES = ("variant_count", "price_min", "price_max", "total_inventory")
 PAGE_WITH_FIGURES = f"""
     WITH page AS ({{page}})
-    SELECT page.*, figures.variant_count, figures.price_min, figures.price_max,
-           figures.total_inventory
+    SELECT page.*, COALESCE(figures.variant_count, 0), figures.price_min, figures.price_max,
+           COALESCE(figures.total_inventory, 0)
     FROM page LEFT JOIN (
         SELECT product_id, COUNT(*) AS variant_count, MIN(price) AS price_min,
                MAX(price) AS price_max, SUM(inventory) AS total_inventory
@@ -138,30 +160,25 @@ def product_list(page):
     with connection.cursor() as cursor:
         cursor.execute(PAGE_WITH_FIGURES.format(page=sql, order=order), params)
         rows = cursor.fetchall()
-    names = list(page.query.selected)
+    render = LIST.renderer([*page.query.selected, *FIGURES])
     converters = compiler.get_converters([column for column, _, _ in compiler.select])
-    return [
-        LIST.render(
-            converted(row[: len(names)], names, converters, connection),
-            variant_count=count or 0, price_min=_number(low), price_max=_number(high),
-            total_inventory=inventory or 0,
-        )
-        for row in rows
-        for count, low, high, inventory in [row[len(names):]]
-    ]
+    if converters:
+        rows = (apply_converters(row, converters, connection) for row in rows)
+    return [render(row) for row in rows]
 
 
-def _number(value):
-    return None if value is None else float(value)
-
-
-def converted(row, names, converters, connection):
-    """A raw row as the dict values() gives: each column through its field's converters."""
+def apply_converters(row, converters, connection):
+    """A raw row with each column through its field's converters (SQLite's UUIDs, say)."""
     row = list(row)
     for position, (functions, expression) in converters.items():
         for function in functions:
             row[position] = function(row[position], expression, connection)
-    return dict(zip(names, row, strict=True))
+    return row
+
+
+def converted(row, names, converters, connection):
+    """A raw row as the dict values() gives: each column through its field's converters."""
+    return dict(zip(names, apply_converters(row, converters, connection), strict=True))
 
 
 class OneProductRows:
