@@ -122,8 +122,9 @@ def assert_images(images):
 def assert_orders(orders):
     assert orders["orders"] == 260 and orders["lines_per_order"] == 3
     assert orders["orders_per_second"] > 0
-    # A fixed number of queries per page of orders, not per order or line.
-    assert orders["queries_per_page"] <= 20
+    # A fixed number of queries per page of orders, not per order or line. SQLite takes
+    # 999 parameters a statement, so Django splits each batch write of a page in several.
+    assert orders["queries_per_page"] <= (20 if connection.vendor == "postgresql" else 40)
     assert orders["unchanged_orders"] == 260 and orders["unchanged_pull_order_writes"] == 0
 
 
