@@ -10,10 +10,11 @@ import uuid
 from collections import defaultdict
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, models
 from psycopg.types.string import TextLoader
 from rest_framework import serializers
 
+from catalog.api.filters import ProductFilter
 from catalog.api.serializers import (
     ApparelDetailsSerializer,
     OptionAttributeSerializer,
@@ -147,22 +148,21 @@ PAGE_WITH_FIGURES = f"""
 """
 
 
-def product_list(page):
-    """The list answer of `page`, a sliced values() queryset of `LIST.columns` in the
-    list's order (`by_name`)."""
-    using = page.db
-    connection = connections[using]
-    compiler = page.query.get_compiler(using)
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:
+def product_list(filters, skip, limit):
+    """The list answer of one page: `filters` are the ProductFilter's given values."""
+    statement = LIST_PAGE.statement(Product.objects.db, filters)
+    if statement is None:
         return []
+    sql, params, names, converters = statement
+    connection = connections[Product.objects.db]
     order = ", ".join(f"page.{connection.ops.quote_name(name)}" for name in NAME_ORDER)
     with answer_cursor(connection) as cursor:
-        cursor.execute(PAGE_WITH_FIGURES.format(page=sql, order=order), params)
+        cursor.execute(
+            PAGE_WITH_FIGURES.format(page=f"{sql} LIMIT %s OFFSET %s", order=order),
+            [*params, limit, skip],
+        )
         rows = cursor.fetchall()
-    render = LIST.renderer([*page.query.selected, *FIGURES])
-    converters = compiler.get_converters([column for column, _, _ in compiler.select])
+    render = LIST.renderer([*names, *FIGURES])
     if converters:
         rows = (apply_converters(row, converters, connection) for row in rows)
     return [render(row) for row in rows]
@@ -192,58 +192,141 @@ def converted(row, names, converters, connection):
     return dict(zip(names, apply_converters(row, converters, connection), strict=True))
 
 
-class OneProductRows:
-    """A values() query of one product's rows, built and compiled once, then run with each
-    product's id: the detail's queries differ only in that id, and building and compiling
-    them with the ORM costs more than running them."""
+NOT_COMPILED = object()
 
-    SENTINEL = uuid.UUID(int=0)
+
+class CompiledQuery:
+    """A values() query built and compiled by the ORM once per shape, then run with each
+    request's values: building and compiling a query costs more than running a small one.
+
+    `make(values)` builds the query from a dict of UUIDs, texts and other values. It is
+    built once per shape (which values are given, each text's length, any other value
+    itself) with stand-ins for the UUIDs and texts: a UUID no row has, and a text of
+    private-use characters as long as the value (a query may depend on a text's length,
+    as a search's order does). A compiled parameter that is a stand-in takes the
+    request's value; one that holds a stand-in text is a LIKE pattern, so the value goes
+    in escaped as Django escapes a pattern's.
+    """
+
+    # Shapes are few (which filters are given); a search's length makes more.
+    MAX_SHAPES = 512
 
     def __init__(self, make):
         self.make = make
         self.compiled = {}
 
-    def __call__(self, product_id):
-        using = Product.objects.db
+    def statement(self, using, values):
+        """(sql, params, column names, converters) for `values`; None if no row can match."""
+        shape = (using, *sorted((name, shape_of(value)) for name, value in values.items()))
+        compiled = self.compiled.get(shape, NOT_COMPILED)
+        if compiled is NOT_COMPILED:
+            # Threads share the cache: a race compiles a shape twice, which is harmless.
+            if len(self.compiled) >= self.MAX_SHAPES:
+                self.compiled.clear()
+            compiled = self.compiled[shape] = self.compile(using, values)
+        if compiled is None:
+            return None
+        sql, slots, names, converters = compiled
         connection = connections[using]
-        if using not in self.compiled:
-            self.compiled[using] = self.compile(using, connection)
-        sql, params, names, converters = self.compiled[using]
-        key = Product._meta.pk.get_db_prep_value(product_id, connection)
+        return sql, [slot(values, connection) for slot in slots], names, converters
+
+    def rows(self, values):
+        """The query's rows for `values`, each as the dict values() gives."""
+        using = Product.objects.db
+        statement = self.statement(using, values)
+        if statement is None:
+            return
+        sql, params, names, converters = statement
+        connection = connections[using]
         with answer_cursor(connection) as cursor:
-            cursor.execute(sql, [key if param is self.SENTINEL else param for param in params])
+            cursor.execute(sql, params)
             rows = cursor.fetchall()
         for row in rows:
             yield converted(row, names, converters, connection)
 
-    def compile(self, using, connection):
-        queryset = self.make(self.SENTINEL)
+    def compile(self, using, values):
+        connection = connections[using]
+        stand_ins = {
+            name: stand_in(index, value)
+            for index, (name, value) in enumerate(sorted(values.items()), start=1)
+        }
+        queryset = self.make(stand_ins)
         compiler = queryset.query.get_compiler(using)
-        sql, params = compiler.as_sql()
-        placeholder = Product._meta.pk.get_db_prep_value(self.SENTINEL, connection)
-        params = [self.SENTINEL if param == placeholder else param for param in params]
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return None
+        slots = [parameter_slot(param, stand_ins, connection) for param in params]
         converters = compiler.get_converters([column for column, _, _ in compiler.select])
-        return sql, params, list(queryset.query.selected), converters
+        return sql, slots, list(queryset.query.selected), converters
+
+
+def shape_of(value):
+    if isinstance(value, uuid.UUID):
+        return "uuid"
+    return len(value) if isinstance(value, str) else value
+
+
+def stand_in(index, value):
+    if isinstance(value, uuid.UUID):
+        return uuid.UUID(int=(0xE000 << 112) + index)
+    if isinstance(value, str):
+        return chr(0xE000 + index) * len(value)
+    return value
+
+
+UUID_FIELD = models.UUIDField()
+
+
+def parameter_slot(param, stand_ins, connection):
+    """How a compiled parameter is made for a request's values."""
+    for name, stand in stand_ins.items():
+        if isinstance(stand, uuid.UUID):
+            if param == UUID_FIELD.get_db_prep_value(stand, connection):
+                return lambda values, connection: UUID_FIELD.get_db_prep_value(
+                    values[name], connection
+                )
+        elif isinstance(stand, str) and isinstance(param, str) and stand in param:
+            if param == stand:
+                return lambda values, connection: values[name]
+            return lambda values, connection: param.replace(
+                stand, connection.ops.prep_for_like_query(values[name])
+            )
+    return lambda values, connection: param
+
+
+# The page's products, filtered by the list's FilterSet, in the list's order (unsliced).
+LIST_PAGE = CompiledQuery(lambda values: ProductFilter(
+    query_data(values), queryset=Product.objects.by_name().values(*LIST.columns)
+).qs)
+
+
+def query_data(values):
+    """Filter values as the query string gives them to a FilterSet."""
+    return {
+        name: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for name, value in values.items()
+    }
 
 
 # The product with its supplier, its details and its print sizes (one row per size).
-PRODUCT_ROWS = OneProductRows(lambda product_id: (
-    Product.objects.filter(pk=product_id)
+PRODUCT_ROWS = CompiledQuery(lambda values: (
+    Product.objects.filter(pk=values["product_id"])
     .values(*DETAIL.columns, *APPAREL_DETAILS.columns, *PRINT_DETAILS.columns,
             *SIZE.columns, "apparel_details", "print_details", "sizes__id")
     .order_by("sizes__sort_order", "sizes__id")
 ))
-IMAGE_ROWS = OneProductRows(lambda product_id: (
-    ProductImage.objects.filter(product_id=product_id)
+IMAGE_ROWS = CompiledQuery(lambda values: (
+    ProductImage.objects.filter(product_id=values["product_id"])
     .values(*IMAGE.columns).order_by("sort_order", "id")
 ))
-VARIANT_ROWS = OneProductRows(lambda product_id: (
-    Variant.objects.filter(product_id=product_id)
+VARIANT_ROWS = CompiledQuery(lambda values: (
+    Variant.objects.filter(product_id=values["product_id"])
     .values(*VARIANT.columns, *PRICE.columns, "prices__id")
     .order_by("sort_order", "id", *(f"prices__{name}" for name in VariantPrice._meta.ordering))
 ))
-OPTION_ROWS = OneProductRows(lambda product_id: (
-    ProductOption.objects.filter(product_id=product_id)
+OPTION_ROWS = CompiledQuery(lambda values: (
+    ProductOption.objects.filter(product_id=values["product_id"])
     .values(*OPTION.columns, *ATTRIBUTE.columns, "attributes__id")
     .order_by(
         "sort_order", "id", *(f"attributes__{name}" for name in OptionAttribute._meta.ordering)
@@ -253,19 +336,18 @@ OPTION_ROWS = OneProductRows(lambda product_id: (
 
 def product_detail(product_id):
     """The detail answer of one product, in four queries whatever its size; None if unknown."""
-    rows = list(PRODUCT_ROWS(product_id))
+    one = {"product_id": product_id}
+    rows = list(PRODUCT_ROWS.rows(one))
     if not rows:
         return None
     product = rows[0]
-    images = [IMAGE.render(row) for row in IMAGE_ROWS(product_id)]
+    images = [IMAGE.render(row) for row in IMAGE_ROWS.rows(one)]
     return DETAIL.render(
         product,
-        variants=_nested(VARIANT_ROWS(product_id), VARIANT, "prices", PRICE, "prices__id"),
+        variants=_nested(VARIANT_ROWS.rows(one), VARIANT, "prices", PRICE, "prices__id"),
         images=images,
         images_by_color=_by_color(images),
-        options=_nested(
-            OPTION_ROWS(product_id), OPTION, "attributes", ATTRIBUTE, "attributes__id"
-        ),
+        options=_nested(OPTION_ROWS.rows(one), OPTION, "attributes", ATTRIBUTE, "attributes__id"),
         apparel_details=(
             APPAREL_DETAILS.render(product) if product["apparel_details"] is not None else None
         ),

@@ -41,14 +41,13 @@ class ProductList(generics.ListAPIView):
     filter_backends = [QueryFilterBackend]
     filterset_class = ProductFilter
 
-    def get_queryset(self):
-        return Product.objects.by_name().values(*rows.LIST.columns)
+    queryset = Product.objects.all()
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        return self.get_paginated_response(
-            rows.product_list(self.paginator.page_of(queryset, request))
-        )
+        # The page's statement is compiled once per set of filters (rows.LIST_PAGE).
+        filters = QueryFilterBackend().given_values(request, self.queryset, self)
+        skip, limit = self.paginator.bounds(request)
+        return Response(rows.product_list(filters, skip, limit))
 
 
 def product_detail_response(request, product_id):

@@ -3,6 +3,8 @@ import copy
 from django import forms
 from django.http import QueryDict
 from django_filters import rest_framework as filters
+from django_filters.constants import EMPTY_VALUES
+from django_filters.utils import translate_validation
 from rest_framework import exceptions
 
 from hub.api.errors import InvalidInput
@@ -16,6 +18,17 @@ class QueryFilterBackend(filters.DjangoFilterBackend):
             return super().filter_queryset(request, queryset, view)
         except exceptions.ValidationError as exc:
             raise InvalidInput(exc.detail, "query") from None
+
+    def given_values(self, request, queryset, view):
+        """The values of the filters the request gives, validated as by filter_queryset:
+        for a view that builds its query from them."""
+        filterset = self.get_filterset(request, queryset, view)
+        if not filterset.is_valid():
+            raise InvalidInput(translate_validation(filterset.errors).detail, "query")
+        return {
+            name: value for name, value in filterset.form.cleaned_data.items()
+            if value not in EMPTY_VALUES
+        }
 
 
 class FilterSet(filters.FilterSet):

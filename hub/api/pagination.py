@@ -39,15 +39,16 @@ class SkipLimitPagination(BasePagination):
     max_limit = 1000
 
     def paginate_queryset(self, queryset, request, view=None):
-        return list(self.page_of(queryset, request))
+        skip, limit = self.bounds(request)
+        return list(queryset[skip : skip + limit])
 
-    def page_of(self, queryset, request):
-        """The queryset sliced to the page `request` asks for, not yet read."""
+    def bounds(self, request):
+        """(skip, limit) of the page `request` asks for."""
         self.skip = query_int(request, "skip", 0, minimum=0)
         self.limit = query_int(
             request, "limit", self.default_limit, minimum=1, cap=self.max_limit
         )
-        return queryset[self.skip : self.skip + self.limit]
+        return self.skip, self.limit
 
     def get_paginated_response(self, data):
         return Response(data)

@@ -390,3 +390,55 @@ def test_a_search_is_found_through_the_trigram_indexes_not_by_walking_the_name_i
     assert "catalog_product_product_name_trgm" in found
     # Two characters hold no trigram: walking the name index stays the way to find them.
     assert "product_name_order" in short
+
+
+@pytest.fixture
+def tricky_catalog(catalog):
+    """Names, SKUs and brands with the characters a LIKE pattern gives meaning to."""
+    ingest_products(catalog, [
+        apparel_payload("PCT-100%", name="100% Cotton Tee", brand="Brand_One"),
+        apparel_payload("PCT-10X", name="10X Cotton Tee", brand="BrandXOne"),
+        apparel_payload("BS\\1", name="Back\\slash Tote", brand="Port & Company"),
+    ])
+    Product.objects.filter(supplier_sku="PC90H").update(archived_at="2026-01-01T00:00:00Z")
+    return catalog
+
+
+def test_every_filter_answers_what_its_filterset_selects(api, tricky_catalog):
+    from catalog.api.filters import ProductFilter
+
+    customer = Customer.objects.create(name="Acme")
+    PushLog.objects.create(customer=customer, product=Product.objects.get(supplier_sku="PC61"),
+                           status="pushed")
+    apparel = Category.objects.get(supplier=tricky_catalog, path="Apparel")
+    queries = [
+        {}, {"search": "100%"}, {"search": "0%"}, {"search": "%"}, {"search": "_"},
+        {"search": "d_o"}, {"search": "k\\s"}, {"search": "\\"}, {"search": "  tee "},
+        {"search": "Te"}, {"brand": "Brand_One"}, {"brand": "Brand%"},
+        {"supplier_id": str(tricky_catalog.id), "search": "cotton"},
+        {"category_id": str(apparel.id), "archived": "true"},
+        {"category_id": str(apparel.id), "archived": "false", "search": "tee"},
+        {"customer_id": str(customer.id)}, {"customer_id": str(uuid.uuid4())},
+        {"archived": "true"}, {"archived": "false"}, {"supplier_id": str(uuid.uuid4())},
+    ]
+    for query in queries:
+        expected = ProductFilter(query, queryset=Product.objects.order_by("product_name", "id")).qs
+        for skip, limit in ((0, 50), (1, 2)):
+            response = api.get("/api/products", {**query, "skip": skip, "limit": limit})
+            assert response.status_code == 200, (query, response.content)
+            assert [p["id"] for p in response.json()] == [
+                str(key) for key in expected.values_list("id", flat=True)[skip : skip + limit]
+            ], query
+
+
+def test_a_filter_shape_is_compiled_once_whatever_its_values(api, tricky_catalog):
+    from catalog.api.rows import LIST_PAGE
+
+    LIST_PAGE.compiled.clear()
+    for word in ("Cotton", "Banner", "nothing"):
+        assert api.get(f"/api/products?search=tee&brand={word}&limit=1").status_code == 200
+    api.get(f"/api/products?supplier_id={tricky_catalog.id}")
+    api.get(f"/api/products?supplier_id={uuid.uuid4()}")
+
+    # search with a brand of six letters, and of seven; a supplier, whichever it is.
+    assert len(LIST_PAGE.compiled) == 3
