@@ -22,8 +22,8 @@ PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class JSONRenderer(renderers.JSONRenderer):
-    """DRF's JSON answer, byte for byte, encoded by orjson: a list page is encoded ten
-    times faster.
+    """DRF's JSON answer, byte for byte, encoded by orjson: a list page in less than half
+    the time, the checks below included.
 
     The standard encoder still writes what orjson cannot write the same way: indented
     output (asked for in the Accept header), an output with a float below 1e-4, and
