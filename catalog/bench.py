@@ -712,20 +712,19 @@ def list_page_floor(supplier_id, params):
             "JOIN tree ON child.parent_id = tree.id) SELECT id FROM tree)"
         )
         args.append(key(params["category_id"], connection))
-    columns = ", ".join(
-        f"p.{name}" for name in (
-            "id", "supplier_id", "supplier_sku", "product_name", "brand", "category_name",
-            "category_id", "product_type", "image_url", "ops_product_id",
-            "external_catalogue", "archived_at",
-        )
+    names = (
+        "id", "supplier_id", "supplier_sku", "product_name", "brand", "category_name",
+        "category_id", "product_type", "image_url", "ops_product_id", "external_catalogue",
+        "archived_at",
     )
+    columns = ", ".join(f"p.{name}" for name in names)
     # The configurations are grouped for the page's products only; grouping the joined
     # rows by every product column instead lets PostgreSQL hash all variants of the catalog.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH page AS (
-                SELECT * FROM {product} WHERE {" AND ".join(where)}
+                SELECT {", ".join(names)} FROM {product} WHERE {" AND ".join(where)}
                 ORDER BY {order} LIMIT %s OFFSET %s
             )
             SELECT {columns}, s.name, c.variant_count, c.price_min, c.price_max,

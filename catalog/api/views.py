@@ -44,7 +44,8 @@ class ProductList(generics.ListAPIView):
     queryset = Product.objects.all()
 
     def list(self, request, *args, **kwargs):
-        # The page's statement is compiled once per set of filters (rows.LIST_PAGE).
+        # The filters are validated here and applied by the page's statement, which is
+        # compiled once per set of filters (rows.LIST_PAGE); `filter_backends` documents them.
         filters = QueryFilterBackend().given_values(request, self.queryset, self)
         skip, limit = self.paginator.bounds(request)
         return Response(rows.product_list(filters, skip, limit))

@@ -35,9 +35,9 @@ class FilterSet(filters.FilterSet):
     """django-filter's FilterSet, made cheaply for each request.
 
     django-filter deep-copies every filter and builds a new form class for each request,
-    which costs more than the list's own query. Here a request gets shallow copies of the
-    filters, bound to it, and the form class is built once per FilterSet class: a filter
-    holds no state of a request but its parent. The form is still made per request.
+    about half a millisecond. Here a request gets shallow copies of the filters, bound to
+    it, and the form class is built once per FilterSet class: a filter holds no state of a
+    request but its parent. The form is still made per request.
     """
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
