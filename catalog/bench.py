@@ -719,8 +719,32 @@ def list_page_floor(supplier_id, params):
         "archived_at",
     )
     columns = ", ".join(f"p.{name}" for name in names)
-    # The configurations are grouped for the page's products only; grouping the joined
-    # rows by every product column instead lets PostgreSQL hash all variants of the catalog.
+    variant = Variant._meta.db_table
+    if connection.vendor == "postgresql":
+        # Each page product's figures by index, as the hub reads them (rows.py).
+        figures = f"""
+            LEFT JOIN LATERAL (
+                SELECT COUNT(*), MIN(price), MAX(price), COALESCE(SUM(inventory), 0)
+                FROM (
+                    SELECT base_price AS price, inventory FROM {variant}
+                    WHERE product_id = p.id
+                    UNION ALL
+                    SELECT price, 0 FROM {size} WHERE product_id = p.id
+                ) configurations
+            ) c ON TRUE"""
+    else:
+        figures = f"""
+            LEFT JOIN (
+                SELECT product_id, COUNT(*), MIN(price), MAX(price), SUM(inventory)
+                FROM (
+                    SELECT product_id, base_price AS price, inventory FROM {variant}
+                    WHERE product_id IN (SELECT id FROM page)
+                    UNION ALL
+                    SELECT product_id, price, 0 FROM {size}
+                    WHERE product_id IN (SELECT id FROM page)
+                ) configurations
+                GROUP BY product_id
+            ) c ON c.product_id = p.id"""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -728,22 +752,10 @@ def list_page_floor(supplier_id, params):
                 SELECT {", ".join(names)} FROM {product} WHERE {" AND ".join(where)}
                 ORDER BY {order} LIMIT %s OFFSET %s
             )
-            SELECT {columns}, s.name, c.variant_count, c.price_min, c.price_max,
-                   c.total_inventory
+            SELECT {columns}, s.name, c.*
             FROM page p
             JOIN {Supplier._meta.db_table} s ON s.id = p.supplier_id
-            LEFT JOIN (
-                SELECT product_id, COUNT(*) AS variant_count, MIN(price) AS price_min,
-                       MAX(price) AS price_max, SUM(inventory) AS total_inventory
-                FROM (
-                    SELECT product_id, base_price AS price, inventory
-                    FROM {Variant._meta.db_table} WHERE product_id IN (SELECT id FROM page)
-                    UNION ALL
-                    SELECT product_id, price, 0
-                    FROM {size} WHERE product_id IN (SELECT id FROM page)
-                ) configurations
-                GROUP BY product_id
-            ) c ON c.product_id = p.id
+            {figures}
             ORDER BY p.product_name, p.id
             """,
             [*args, params["limit"], params.get("skip", 0)],

@@ -123,29 +123,45 @@ OPTION = RowShape(ProductOptionSerializer)
 ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
 
 # A list page with each product's figures, in one query: the page is read once (a deep
-# offset, a search or a category tree costs as much as the page) and its configurations
-# grouped for its products only. A product's configurations are its variants and its
-# print sizes (a print product sells sizes): both are counted, their prices give the
-# range, and sizes hold no inventory.
+# offset, a search or a category tree costs as much as the page) and the figures are
+# taken of its products only. A product's configurations are its variants and its print
+# sizes (a print product sells sizes): both are counted, their prices give the range,
+# and sizes hold no inventory.
 FIGURES = ("variant_count", "price_min", "price_max", "total_inventory")
-PAGE_WITH_FIGURES = f"""
-    WITH page AS ({{page}})
-    SELECT page.*, COALESCE(figures.variant_count, 0), figures.price_min, figures.price_max,
-           COALESCE(figures.total_inventory, 0)
-    FROM page LEFT JOIN (
-        SELECT product_id, COUNT(*) AS variant_count, MIN(price) AS price_min,
-               MAX(price) AS price_max, SUM(inventory) AS total_inventory
-        FROM (
-            SELECT product_id, base_price AS price, inventory
-            FROM {Variant._meta.db_table} WHERE product_id IN (SELECT id FROM page)
-            UNION ALL
-            SELECT product_id, price, 0
-            FROM {PrintSize._meta.db_table} WHERE product_id IN (SELECT id FROM page)
-        ) configurations
-        GROUP BY product_id
-    ) figures ON figures.product_id = page.id
-    ORDER BY {{order}}
+# The configurations of the products `{match}` names.
+CONFIGURATIONS = f"""
+    SELECT product_id, base_price AS price, inventory FROM {Variant._meta.db_table}
+    WHERE product_id {{match}}
+    UNION ALL
+    SELECT product_id, price, 0 FROM {PrintSize._meta.db_table} WHERE product_id {{match}}
 """
+PAGE_WITH_FIGURES = {
+    # Each product's figures through the variants' product index (LATERAL). Grouped over
+    # the page instead, PostgreSQL prices 1,000 index lookups above a scan of every
+    # variant of the catalog, and takes the scan: 80 ms instead of 20.
+    "postgresql": f"""
+        WITH page AS ({{page}})
+        SELECT page.*, figures.*
+        FROM page LEFT JOIN LATERAL (
+            SELECT COUNT(*), MIN(price), MAX(price), COALESCE(SUM(inventory), 0)
+            FROM ({CONFIGURATIONS.format(match="= page.id")}) configurations
+        ) figures ON TRUE
+        ORDER BY {{order}}
+    """,
+    # SQLite has no LATERAL, and reads the page's configurations by index anyway.
+    "sqlite": f"""
+        WITH page AS ({{page}})
+        SELECT page.*, COALESCE(figures.variant_count, 0), figures.price_min,
+               figures.price_max, COALESCE(figures.total_inventory, 0)
+        FROM page LEFT JOIN (
+            SELECT product_id, COUNT(*) AS variant_count, MIN(price) AS price_min,
+                   MAX(price) AS price_max, SUM(inventory) AS total_inventory
+            FROM ({CONFIGURATIONS.format(match="IN (SELECT id FROM page)")}) configurations
+            GROUP BY product_id
+        ) figures ON figures.product_id = page.id
+        ORDER BY {{order}}
+    """,
+}
 
 
 def product_list(filters, skip, limit):
@@ -158,7 +174,9 @@ def product_list(filters, skip, limit):
     order = ", ".join(f"page.{connection.ops.quote_name(name)}" for name in NAME_ORDER)
     with answer_cursor(connection) as cursor:
         cursor.execute(
-            PAGE_WITH_FIGURES.format(page=f"{sql} LIMIT %s OFFSET %s", order=order),
+            PAGE_WITH_FIGURES[connection.vendor].format(
+                page=f"{sql} LIMIT %s OFFSET %s", order=order
+            ),
             [*params, limit, skip],
         )
         rows = cursor.fetchall()
