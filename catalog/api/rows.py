@@ -34,6 +34,7 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductOption,
+    Supplier,
     Variant,
     VariantPrice,
     color_key,
@@ -128,6 +129,9 @@ ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
 # sizes (a print product sells sizes): both are counted, their prices give the range,
 # and sizes hold no inventory.
 FIGURES = ("variant_count", "price_min", "price_max", "total_inventory")
+# The supplier's name is joined to the page's rows only, not to every row a deep offset
+# passes over on the way to them.
+SUPPLIER_NAME = "supplier__name"
 # The configurations of the products `{match}` names.
 CONFIGURATIONS = f"""
     SELECT product_id, base_price AS price, inventory FROM {Variant._meta.db_table}
@@ -141,8 +145,9 @@ PAGE_WITH_FIGURES = {
     # variant of the catalog, and takes the scan: 80 ms instead of 20.
     "postgresql": f"""
         WITH page AS ({{page}})
-        SELECT page.*, figures.*
-        FROM page LEFT JOIN LATERAL (
+        SELECT page.*, supplier.name, figures.*
+        FROM page JOIN {Supplier._meta.db_table} supplier ON supplier.id = page.supplier_id
+        LEFT JOIN LATERAL (
             SELECT COUNT(*), MIN(price), MAX(price), COALESCE(SUM(inventory), 0)
             FROM ({CONFIGURATIONS.format(match="= page.id")}) configurations
         ) figures ON TRUE
@@ -151,9 +156,10 @@ PAGE_WITH_FIGURES = {
     # SQLite has no LATERAL, and reads the page's configurations by index anyway.
     "sqlite": f"""
         WITH page AS ({{page}})
-        SELECT page.*, COALESCE(figures.variant_count, 0), figures.price_min,
+        SELECT page.*, supplier.name, COALESCE(figures.variant_count, 0), figures.price_min,
                figures.price_max, COALESCE(figures.total_inventory, 0)
-        FROM page LEFT JOIN (
+        FROM page JOIN {Supplier._meta.db_table} supplier ON supplier.id = page.supplier_id
+        LEFT JOIN (
             SELECT product_id, COUNT(*) AS variant_count, MIN(price) AS price_min,
                    MAX(price) AS price_max, SUM(inventory) AS total_inventory
             FROM ({CONFIGURATIONS.format(match="IN (SELECT id FROM page)")}) configurations
@@ -180,7 +186,7 @@ def product_list(filters, skip, limit):
             [*params, limit, skip],
         )
         rows = cursor.fetchall()
-    render = LIST.renderer([*names, *FIGURES])
+    render = LIST.renderer([*names, SUPPLIER_NAME, *FIGURES])
     if converters:
         rows = (apply_converters(row, converters, connection) for row in rows)
     return [render(row) for row in rows]
@@ -315,7 +321,10 @@ def parameter_slot(param, stand_ins, connection):
 
 # The page's products, filtered by the list's FilterSet, in the list's order (unsliced).
 LIST_PAGE = CompiledQuery(lambda values: ProductFilter(
-    query_data(values), queryset=Product.objects.by_name().values(*LIST.columns)
+    query_data(values),
+    queryset=Product.objects.by_name().values(
+        *(column for column in LIST.columns if column != SUPPLIER_NAME)
+    ),
 ).qs)
 
 
