@@ -78,6 +78,7 @@ class RowShape:
             else:
                 self.fields.append((name, prefix + field.source.replace(".", "__"), represent))
         self.columns = [key for _, key, _ in self.fields if key is not None]
+        self.renderers = {}
 
     def render(self, row, **given):
         answer = {}
@@ -90,8 +91,14 @@ class RowShape:
         return answer
 
     def renderer(self, names):
-        """A function that makes the answer of a row tuple whose columns are `names`: a
-        column's key, or a computed field's name. For a page's many rows: no dict per row."""
+        """A function that makes the answer of a row tuple whose columns are `names` (a
+        tuple of column keys and computed fields' names), made once per `names`. For a
+        page's many rows: no dict per row."""
+        if names not in self.renderers:
+            self.renderers[names] = self.make_renderer(names)
+        return self.renderers[names]
+
+    def make_renderer(self, names):
         position = {name: index for index, name in enumerate(names)}
         plan = [
             (name, position[name if key is None else key],
@@ -109,10 +116,9 @@ class RowShape:
         return render
 
 
-LIST = RowShape(
-    ProductListSerializer,
-    computed=("variant_count", "price_min", "price_max", "total_inventory"),
-)
+# The list's figures of each product's configurations, computed by the page's query.
+FIGURES = ("variant_count", "price_min", "price_max", "total_inventory")
+LIST = RowShape(ProductListSerializer, computed=FIGURES)
 DETAIL = RowShape(ProductDetailSerializer, computed=("images_by_color",))
 APPAREL_DETAILS = RowShape(ApparelDetailsSerializer, prefix="apparel_details__")
 PRINT_DETAILS = RowShape(PrintDetailsSerializer, prefix="print_details__")
@@ -128,10 +134,10 @@ ATTRIBUTE = RowShape(OptionAttributeSerializer, prefix="attributes__")
 # taken of its products only. A product's configurations are its variants and its print
 # sizes (a print product sells sizes): both are counted, their prices give the range,
 # and sizes hold no inventory.
-FIGURES = ("variant_count", "price_min", "price_max", "total_inventory")
 # The supplier's name is joined to the page's rows only, not to every row a deep offset
 # passes over on the way to them.
 SUPPLIER_NAME = "supplier__name"
+PAGE_ORDER = ", ".join(f"page.{name}" for name in NAME_ORDER)
 # The configurations of the products `{match}` names.
 CONFIGURATIONS = f"""
     SELECT product_id, base_price AS price, inventory FROM {Variant._meta.db_table}
@@ -151,7 +157,7 @@ PAGE_WITH_FIGURES = {
             SELECT COUNT(*), MIN(price), MAX(price), COALESCE(SUM(inventory), 0)
             FROM ({CONFIGURATIONS.format(match="= page.id")}) configurations
         ) figures ON TRUE
-        ORDER BY {{order}}
+        ORDER BY {PAGE_ORDER}
     """,
     # SQLite has no LATERAL, and reads the page's configurations by index anyway.
     "sqlite": f"""
@@ -165,28 +171,26 @@ PAGE_WITH_FIGURES = {
             FROM ({CONFIGURATIONS.format(match="IN (SELECT id FROM page)")}) configurations
             GROUP BY product_id
         ) figures ON figures.product_id = page.id
-        ORDER BY {{order}}
+        ORDER BY {PAGE_ORDER}
     """,
 }
 
 
 def product_list(filters, skip, limit):
     """The list answer of one page: `filters` are the ProductFilter's given values."""
-    statement = LIST_PAGE.statement(Product.objects.db, filters)
+    using = Product.objects.db
+    statement = LIST_PAGE.statement(using, filters)
     if statement is None:
         return []
     sql, params, names, converters = statement
-    connection = connections[Product.objects.db]
-    order = ", ".join(f"page.{connection.ops.quote_name(name)}" for name in NAME_ORDER)
+    connection = connections[using]
     with answer_cursor(connection) as cursor:
         cursor.execute(
-            PAGE_WITH_FIGURES[connection.vendor].format(
-                page=f"{sql} LIMIT %s OFFSET %s", order=order
-            ),
+            PAGE_WITH_FIGURES[connection.vendor].format(page=f"{sql} LIMIT %s OFFSET %s"),
             [*params, limit, skip],
         )
         rows = cursor.fetchall()
-    render = LIST.renderer([*names, SUPPLIER_NAME, *FIGURES])
+    render = LIST.renderer((*names, SUPPLIER_NAME, *FIGURES))
     if converters:
         rows = (apply_converters(row, converters, connection) for row in rows)
     return [render(row) for row in rows]
