@@ -46,6 +46,7 @@ from catalog.models import (
     Supplier,
     Variant,
     VariantPrice,
+    found_by_trigram,
 )
 from hub.api.tokens import issue_access_token
 
@@ -698,7 +699,7 @@ def list_page_floor(supplier_id, params):
     order = "product_name, id"
     if "search" in params:
         # The hub's order for a search (see ProductQuerySet.by_name).
-        if connection.vendor == "postgresql" and len(params["search"]) >= 3:
+        if found_by_trigram(params["search"], connection.vendor):
             order = "product_name || '', id"
         where.append(
             "(UPPER(product_name) LIKE UPPER(%s) OR UPPER(supplier_sku) LIKE UPPER(%s)"

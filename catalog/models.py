@@ -107,6 +107,12 @@ class PrintPricingMethod(models.TextChoices):
 NAME_ORDER = ("product_name", "id")
 
 
+def found_by_trigram(term, vendor):
+    """Whether the trigram indexes can find a search for `term`: three characters or more,
+    on PostgreSQL (see ProductQuerySet.by_name)."""
+    return len(term) >= 3 and vendor == "postgresql"
+
+
 class ProductQuerySet(models.QuerySet):
     def active(self):
         return self.filter(archived_at__isnull=True)
@@ -140,7 +146,7 @@ class ProductQuerySet(models.QuerySet):
         number of matches. Given the bare column it may walk the name index instead and
         test every product named before the page's matches: all of them for a rare word.
         """
-        if len(search_term) >= 3 and connections[self.db].vendor == "postgresql":
+        if found_by_trigram(search_term, connections[self.db].vendor):
             return self.order_by(Concat("product_name", Value("")), "id")
         return self.order_by(*NAME_ORDER)
 
