@@ -217,8 +217,10 @@ class BenchRun:
         if result.failed:
             self.say(f"{label}: {result.failed} failed, first: {result.errors[0]}")
         if not self.seeded:
-            vacuum_catalog()
-            refresh_planner_statistics()
+            # Each run removes the last run's rows: reads would otherwise step over several
+            # runs of dead rows that autovacuum has not yet cleared, which a maintained
+            # database does not hold.
+            refresh_planner_statistics(vacuum=True)
             self.seeded = True
         return seconds, result
 
@@ -815,17 +817,6 @@ def detail_floor(product_id):
         for sql in queries:
             cursor.execute(sql.format(**tables), [key])
             cursor.fetchall()
-
-
-def vacuum_catalog():
-    """VACUUM the catalog's tables (PostgreSQL): each run removes the last run's rows, and
-    reads would otherwise step over several runs of dead rows that autovacuum has not yet
-    cleared, which a maintained database does not hold."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return
-    with connection.cursor() as cursor:
-        for model in (Product, Variant, VariantPrice, ProductImage, ApparelDetails, Category):
-            cursor.execute(f"VACUUM {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def section_of(path):

@@ -123,17 +123,19 @@ def source_hash(raw, is_filler):
     return hashlib.sha256(encoded).hexdigest()
 
 
-def refresh_planner_statistics():
-    """ANALYZE the catalog tables after a large load (PostgreSQL).
+def refresh_planner_statistics(*, vacuum=False):
+    """ANALYZE the catalog tables after a large load (PostgreSQL); with `vacuum`, VACUUM
+    them too, clearing the dead rows of deleted products before reads step over them.
 
     Until autovacuum gets to it, the planner believes the tables are as small as before
     and plans the API's variant and price lookups as scans of whole tables.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
+    command = "VACUUM ANALYZE" if vacuum else "ANALYZE"
     with connection.cursor() as cursor:
         for model in (Supplier, Category, Product, Variant, VariantPrice, ProductImage):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
 
 
 class _Ingest:
